@@ -1,0 +1,270 @@
+//! One audio channel of a call (one party): resample to 16 kHz, endpoint with VAD, and hand
+//! utterances to a per-channel recognition task that emits partial and final transcripts in
+//! order. The job queue is bounded: finals wait for room (back-pressure on the client's
+//! stream), partials are dropped when the channel is behind.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use callassist_inference::InferenceError;
+use callassist_inference::asr::{AsrOutput, AsrPool, AsrRequest};
+use callassist_inference::audio::StreamResampler;
+use callassist_inference::vad::{Endpointer, VadConfig, VadEvent};
+use callassist_proto::v1::{self as pb, Role, stream_call_response::Event};
+use tokio::sync::mpsc;
+
+use super::sink::{ClientGone, EventSink};
+use super::spec::role_name;
+use crate::error::CallError;
+
+/// Recognition jobs waiting per channel.
+const JOB_QUEUE: usize = 8;
+/// Partials start once an utterance has this much audio.
+const MIN_PARTIAL_MS: u64 = 1_000;
+
+#[derive(Debug)]
+enum Job {
+    Partial { utt: Utt, samples: Vec<f32> },
+    Final { utt: Utt, samples: Vec<f32> },
+}
+
+#[derive(Clone, Debug)]
+struct Utt {
+    id: String,
+    start_ms: u64,
+    end_ms: u64,
+}
+
+/// Settings a channel needs from the call and the server.
+#[derive(Clone, Debug)]
+pub struct ChannelSettings {
+    pub index: u32,
+    pub role: Role,
+    pub sample_rate: u32,
+    pub language: Option<String>,
+    pub interim_results: bool,
+    pub partial_interval_ms: u64,
+    pub vad: VadConfig,
+}
+
+/// The input side of a channel, driven by the session loop.
+#[derive(Debug)]
+pub struct ChannelInput {
+    s: ChannelSettings,
+    resampler: StreamResampler,
+    endpointer: Endpointer,
+    jobs: mpsc::Sender<Job>,
+    scratch: Vec<f32>,
+    next_utt: u32,
+    current: Option<(String, u64)>,
+    last_partial_len_ms: u64,
+    /// Utterances finalised on this channel.
+    pub utterances: u32,
+}
+
+/// Starts a channel: returns its input half and the recognition task to spawn.
+pub fn start(
+    s: ChannelSettings,
+    asr: AsrPool,
+    sink: Arc<EventSink>,
+) -> Result<(ChannelInput, impl Future<Output = Result<(), CallError>>), CallError> {
+    let resampler = StreamResampler::new(s.sample_rate)?;
+    let (tx, rx) = mpsc::channel(JOB_QUEUE);
+    let worker = recognize_loop(rx, asr, sink, s.clone());
+    Ok((
+        ChannelInput {
+            endpointer: Endpointer::new(s.vad.clone()),
+            s,
+            resampler,
+            jobs: tx,
+            scratch: Vec::new(),
+            next_utt: 0,
+            current: None,
+            last_partial_len_ms: 0,
+            utterances: 0,
+        },
+        worker,
+    ))
+}
+
+impl ChannelInput {
+    /// Position of this channel's audio, in ms.
+    pub fn position_ms(&self) -> u64 {
+        self.endpointer.position_ms()
+    }
+
+    /// Feeds decoded native-rate samples.
+    pub async fn push(&mut self, samples: &[f32], sink: &EventSink) -> Result<(), ClientGone> {
+        let mut resampled = std::mem::take(&mut self.scratch);
+        resampled.clear();
+        self.resampler.push(samples, &mut resampled);
+        let r = self.feed(&resampled, sink).await;
+        self.scratch = resampled;
+        r
+    }
+
+    /// End of audio: flushes the resampler and closes any open utterance.
+    pub async fn finish(mut self, sink: &EventSink) -> Result<u32, ClientGone> {
+        let mut tail = Vec::new();
+        self.resampler.flush(&mut tail);
+        self.feed(&tail, sink).await?;
+        let mut events = Vec::new();
+        self.endpointer.flush(&mut events);
+        self.handle(events, sink).await?;
+        Ok(self.utterances)
+    }
+
+    async fn feed(&mut self, samples: &[f32], sink: &EventSink) -> Result<(), ClientGone> {
+        let mut events = Vec::new();
+        self.endpointer.push(samples, &mut events);
+        self.handle(events, sink).await?;
+        self.maybe_partial();
+        Ok(())
+    }
+
+    async fn handle(&mut self, events: Vec<VadEvent>, sink: &EventSink) -> Result<(), ClientGone> {
+        for ev in events {
+            match ev {
+                VadEvent::SpeechStart { start_ms } => {
+                    self.next_utt += 1;
+                    let id = format!("{}-{}", role_name(self.s.role), self.next_utt);
+                    self.current = Some((id, start_ms));
+                    self.last_partial_len_ms = 0;
+                    self.speech_event(sink, start_ms, pb::SpeechEventType::SpeechBegin)
+                        .await?;
+                }
+                VadEvent::SpeechEnd {
+                    start_ms,
+                    end_ms,
+                    samples,
+                } => {
+                    let id = match self.current.take() {
+                        Some((id, _)) => id,
+                        None => format!("{}-{}", role_name(self.s.role), self.next_utt),
+                    };
+                    self.speech_event(sink, end_ms, pb::SpeechEventType::SpeechEnd)
+                        .await?;
+                    self.utterances += 1;
+                    let utt = Utt {
+                        id,
+                        start_ms,
+                        end_ms,
+                    };
+                    // Waits for room: a channel that is behind slows the client down.
+                    if self.jobs.send(Job::Final { utt, samples }).await.is_err() {
+                        return Err(ClientGone);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn maybe_partial(&mut self) {
+        if !self.s.interim_results {
+            return;
+        }
+        let (Some((id, _)), Some((start_ms, audio))) = (&self.current, self.endpointer.current())
+        else {
+            return;
+        };
+        let len_ms = audio.len() as u64 * 1000 / callassist_inference::SAMPLE_RATE as u64;
+        if len_ms < MIN_PARTIAL_MS || len_ms < self.last_partial_len_ms + self.s.partial_interval_ms
+        {
+            return;
+        }
+        self.last_partial_len_ms = len_ms;
+        let job = Job::Partial {
+            utt: Utt {
+                id: id.clone(),
+                start_ms,
+                end_ms: start_ms + len_ms,
+            },
+            samples: audio.to_vec(),
+        };
+        // Behind already: skip this partial, the final will come.
+        let _ = self.jobs.try_send(job);
+    }
+
+    async fn speech_event(
+        &self,
+        sink: &EventSink,
+        at_ms: u64,
+        kind: pb::SpeechEventType,
+    ) -> Result<(), ClientGone> {
+        sink.emit(
+            at_ms,
+            Event::Speech(pb::SpeechEvent {
+                role: self.s.role as i32,
+                channel: self.s.index,
+                r#type: kind as i32,
+            }),
+        )
+        .await
+    }
+}
+
+/// Runs the channel's recognition jobs in order and emits their transcripts.
+async fn recognize_loop(
+    mut rx: mpsc::Receiver<Job>,
+    asr: AsrPool,
+    sink: Arc<EventSink>,
+    s: ChannelSettings,
+) -> Result<(), CallError> {
+    let mut partial_shown: HashSet<String> = HashSet::new();
+    while let Some(job) = rx.recv().await {
+        let (utt, samples, is_final) = match job {
+            // A stale partial: something newer is already waiting.
+            Job::Partial { .. } if !rx.is_empty() => continue,
+            Job::Partial { utt, samples } => (utt, samples, false),
+            Job::Final { utt, samples } => (utt, samples, true),
+        };
+        let req = AsrRequest {
+            samples,
+            language: s.language.clone(),
+            partial: !is_final,
+        };
+        let out = match asr.transcribe(req).await {
+            Ok(out) => out,
+            Err(InferenceError::Overloaded(_)) if !is_final => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let shown_before = partial_shown.contains(&utt.id);
+        if out.text.is_empty() && !(is_final && shown_before) {
+            continue;
+        }
+        if is_final {
+            partial_shown.remove(&utt.id);
+        } else {
+            partial_shown.insert(utt.id.clone());
+        }
+        let event = transcript(&s, &utt, &out, is_final);
+        if sink.emit(utt.end_ms, event).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn transcript(s: &ChannelSettings, utt: &Utt, out: &AsrOutput, is_final: bool) -> Event {
+    let (start_ms, end_ms) = match (out.segments.first(), out.segments.last()) {
+        (Some(a), Some(b)) => (
+            (utt.start_ms + a.start_ms).min(utt.end_ms),
+            (utt.start_ms + b.end_ms).clamp(utt.start_ms, utt.end_ms),
+        ),
+        _ => (utt.start_ms, utt.end_ms),
+    };
+    Event::Transcript(pb::TranscriptEvent {
+        role: s.role as i32,
+        channel: s.index,
+        utterance_id: utt.id.clone(),
+        text: out.text.clone(),
+        is_final,
+        stability: if is_final { 1.0 } else { 0.3 },
+        start_ms,
+        end_ms,
+        words: Vec::new(),
+        language_code: out.language.clone(),
+        confidence: out.avg_logprob.exp(),
+    })
+}

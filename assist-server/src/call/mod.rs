@@ -1,0 +1,8 @@
+//! One live call: validation of its config ([`spec`]), the ordered event stream back to the
+//! client ([`sink`]), per-channel audio pipelines ([`channel`]) and the session loop
+//! ([`session`]) that ties them together.
+
+pub mod channel;
+pub mod session;
+pub mod sink;
+pub mod spec;

@@ -1,0 +1,331 @@
+//! The session loop of one `StreamCall`: reads the config, then frames, text and control
+//! messages; feeds the channels; answers bad input with INVALID_ARGUMENT; and on finalize or
+//! half-close drains every channel and sends `end`. When the client disappears, everything
+//! the call started is cancelled and its slot released.
+
+use std::sync::Arc;
+
+use callassist_inference::audio::Deinterleaver;
+use callassist_inference::vad::VadConfig;
+use callassist_proto::v1::{self as pb, stream_call_request::Request, stream_call_response::Event};
+use tokio::task::JoinSet;
+use tonic::{Status, Streaming};
+use tracing::Instrument;
+
+use super::channel::{self, ChannelInput, ChannelSettings};
+use super::sink::{ClientGone, EventSink, ResponseTx};
+use super::spec::{self, CallSpec};
+use crate::error::CallError;
+use crate::state::{AppState, CallSlot};
+
+/// How a session ended.
+enum Outcome {
+    Finished,
+    Failed(Status),
+    ClientGone,
+}
+
+impl From<ClientGone> for Outcome {
+    fn from(_: ClientGone) -> Self {
+        Outcome::ClientGone
+    }
+}
+
+impl From<CallError> for Outcome {
+    fn from(e: CallError) -> Self {
+        Outcome::Failed(e.into())
+    }
+}
+
+struct Session {
+    state: AppState,
+    spec: CallSpec,
+    sink: Arc<EventSink>,
+    decoder: Option<Deinterleaver>,
+    channels: Vec<ChannelInput>,
+    workers: JoinSet<Result<(), CallError>>,
+    decoded: Vec<Vec<f32>>,
+    frames: u64,
+    frames_out_of_order: u64,
+    last_seq: Option<u64>,
+    texts: u32,
+}
+
+/// Runs one call to its end. `slot` is released when this returns.
+pub async fn run(
+    state: AppState,
+    slot: CallSlot,
+    mut inbound: Streaming<pb::StreamCallRequest>,
+    tx: ResponseTx,
+) {
+    let _slot = slot;
+    let first = match inbound.message().await {
+        Ok(Some(pb::StreamCallRequest {
+            request: Some(Request::Config(c)),
+        })) => c,
+        Ok(Some(other)) => {
+            let got = other
+                .request
+                .as_ref()
+                .map_or("an empty message", request_name);
+            let _ = tx
+                .send(Err(Status::invalid_argument(format!(
+                    "the first StreamCallRequest must carry `config`, got {got}: send the CallConfig first"
+                ))))
+                .await;
+            return;
+        }
+        Ok(None) | Err(_) => return,
+    };
+    let spec = match spec::validate(&first) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Err(e.into())).await;
+            return;
+        }
+    };
+    let span = tracing::info_span!("call", call_id = %spec.call_id, tenant = %spec.tenant_id);
+    run_valid(state, spec, inbound, tx).instrument(span).await;
+}
+
+async fn run_valid(
+    state: AppState,
+    spec: CallSpec,
+    mut inbound: Streaming<pb::StreamCallRequest>,
+    tx: ResponseTx,
+) {
+    tracing::info!(audio = spec.audio.is_some(), "call started");
+    let sink = Arc::new(EventSink::new(spec.call_id.clone(), tx));
+    let mut session = match Session::new(state, spec, sink.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            sink.fail(e.into()).await;
+            return;
+        }
+    };
+    let outcome = session.drive(&mut inbound).await;
+    match outcome {
+        Outcome::Finished => tracing::info!("call finished"),
+        Outcome::ClientGone => tracing::info!("client left; call cancelled"),
+        Outcome::Failed(status) => {
+            tracing::info!(code = ?status.code(), "call rejected: {}", status.message());
+            sink.fail(status).await;
+        }
+    }
+    // Dropping the session aborts channel tasks; queued recognition jobs are skipped.
+}
+
+fn request_name(r: &Request) -> &'static str {
+    match r {
+        Request::Config(_) => "`config`",
+        Request::Audio(_) => "`audio`",
+        Request::Text(_) => "`text`",
+        Request::Feedback(_) => "`feedback`",
+        Request::Finalize(_) => "`finalize`",
+    }
+}
+
+impl Session {
+    fn new(state: AppState, spec: CallSpec, sink: Arc<EventSink>) -> Result<Self, CallError> {
+        let mut workers = JoinSet::new();
+        let mut channels = Vec::new();
+        let mut decoder = None;
+        if let Some(audio) = &spec.audio {
+            decoder = Some(Deinterleaver::new(audio.encoding, audio.roles.len())?);
+            for (i, role) in audio.roles.iter().enumerate() {
+                let settings = ChannelSettings {
+                    index: i as u32,
+                    role: *role,
+                    sample_rate: audio.sample_rate,
+                    language: spec.language.clone(),
+                    interim_results: spec.interim_results,
+                    partial_interval_ms: state.cfg.partial_interval_ms,
+                    vad: VadConfig {
+                        end_silence_ms: state.cfg.end_silence_ms,
+                        ..VadConfig::default()
+                    },
+                };
+                let (input, worker) = channel::start(settings, state.asr.clone(), sink.clone())?;
+                channels.push(input);
+                workers.spawn(worker);
+            }
+        }
+        let n = channels.len();
+        Ok(Self {
+            state,
+            spec,
+            sink,
+            decoder,
+            channels,
+            workers,
+            decoded: vec![Vec::new(); n],
+            frames: 0,
+            frames_out_of_order: 0,
+            last_seq: None,
+            texts: 0,
+        })
+    }
+
+    async fn drive(&mut self, inbound: &mut Streaming<pb::StreamCallRequest>) -> Outcome {
+        loop {
+            let msg = tokio::select! {
+                m = inbound.message() => m,
+                _ = self.sink.closed() => return Outcome::ClientGone,
+                Some(done) = self.workers.join_next(), if !self.workers.is_empty() => {
+                    if let Ok(Err(e)) = done {
+                        return e.into();
+                    }
+                    continue;
+                }
+            };
+            let req = match msg {
+                Ok(Some(req)) => req,
+                Ok(None) => return self.finish().await,
+                Err(_) => return Outcome::ClientGone,
+            };
+            let step = match req.request {
+                Some(Request::Finalize(_)) => return self.finish().await,
+                Some(r) => self.handle(r).await,
+                None => Err(CallError::Invalid(
+                    "empty StreamCallRequest: set one of audio, text, feedback or finalize".into(),
+                )
+                .into()),
+            };
+            if let Err(outcome) = step {
+                return outcome;
+            }
+        }
+    }
+
+    async fn handle(&mut self, req: Request) -> Result<(), Outcome> {
+        match req {
+            Request::Config(_) => Err(CallError::Invalid(
+                "a second `config` arrived: send the config once, as the first message".into(),
+            )
+            .into()),
+            Request::Audio(frame) => self.audio(frame).await,
+            Request::Text(t) => self.text(t).await,
+            Request::Feedback(f) => Err(CallError::Invalid(format!(
+                "unknown suggestion_id {:?}: this call has issued no suggestion with that id",
+                f.suggestion_id
+            ))
+            .into()),
+            Request::Finalize(_) => Ok(()),
+        }
+    }
+
+    async fn audio(&mut self, frame: pb::AudioFrame) -> Result<(), Outcome> {
+        let Some(decoder) = &self.decoder else {
+            return Err(CallError::Invalid(
+                "audio sent on a text-only call: set encoding, sample_rate_hertz and \
+                 audio_channel_count in the config to stream audio"
+                    .into(),
+            )
+            .into());
+        };
+        let max = self.state.cfg.max_frame_bytes;
+        if frame.data.len() > max {
+            return Err(CallError::Invalid(format!(
+                "audio frame {} has {} bytes, over the limit of {max}: send 20-100 ms per frame",
+                frame.sequence,
+                frame.data.len()
+            ))
+            .into());
+        }
+        if let Some(last) = self.last_seq {
+            if frame.sequence <= last {
+                self.frames_out_of_order += 1;
+                return Ok(());
+            }
+        }
+        self.last_seq = Some(frame.sequence);
+        self.frames += 1;
+        for d in &mut self.decoded {
+            d.clear();
+        }
+        decoder
+            .decode_into(&frame.data, &mut self.decoded)
+            .map_err(|e| Outcome::from(CallError::from(e)))?;
+        for (ch, samples) in self.channels.iter_mut().zip(&self.decoded) {
+            ch.push(samples, &self.sink).await?;
+        }
+        Ok(())
+    }
+
+    async fn text(&mut self, t: pb::TextUtterance) -> Result<(), Outcome> {
+        let role = match pb::Role::try_from(t.role) {
+            Ok(r @ (pb::Role::Agent | pb::Role::Customer)) => r,
+            _ => {
+                return Err(CallError::Invalid(format!(
+                    "text.role {} is not AGENT (1) or CUSTOMER (2)",
+                    t.role
+                ))
+                .into());
+            }
+        };
+        let text = t.text.trim();
+        if text.is_empty() {
+            return Err(CallError::Invalid(
+                "text.text is empty: send the words the speaker said".into(),
+            )
+            .into());
+        }
+        if text.len() > self.state.cfg.max_text_bytes {
+            return Err(CallError::Invalid(format!(
+                "text.text has {} bytes, over the limit of {}: split long messages",
+                text.len(),
+                self.state.cfg.max_text_bytes
+            ))
+            .into());
+        }
+        self.texts += 1;
+        let at = self.texts as u64 * 1000;
+        let event = Event::Transcript(pb::TranscriptEvent {
+            role: role as i32,
+            channel: 0,
+            utterance_id: format!("{}-t{}", spec::role_name(role), self.texts),
+            text: text.to_string(),
+            is_final: true,
+            stability: 1.0,
+            start_ms: at,
+            end_ms: at,
+            words: Vec::new(),
+            language_code: self.spec.language.clone().unwrap_or_default(),
+            confidence: 1.0,
+        });
+        self.sink.emit(at, event).await?;
+        Ok(())
+    }
+
+    /// Flushes every channel, waits for their transcripts, then sends `end`.
+    async fn finish(&mut self) -> Outcome {
+        let mut utterances = self.texts;
+        let mut audio_ms = 0;
+        for ch in std::mem::take(&mut self.channels) {
+            audio_ms = audio_ms.max(ch.position_ms());
+            match ch.finish(&self.sink).await {
+                Ok(n) => utterances += n,
+                Err(gone) => return gone.into(),
+            }
+        }
+        while let Some(done) = self.workers.join_next().await {
+            if let Ok(Err(e)) = done {
+                return e.into();
+            }
+        }
+        if self.spec.audio.is_none() {
+            audio_ms = self.texts as u64 * 1000;
+        }
+        let end = pb::CallEnd {
+            audio_ms,
+            utterances,
+            events: self.sink.count().await + 1,
+            frames: self.frames,
+            frames_out_of_order: self.frames_out_of_order,
+        };
+        match self.sink.emit(audio_ms, Event::End(end)).await {
+            Ok(()) => Outcome::Finished,
+            Err(gone) => gone.into(),
+        }
+    }
+}

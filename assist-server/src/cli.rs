@@ -1,0 +1,94 @@
+//! Command line of `callassist-server` (also reached as `callassist serve` and
+//! `callassist models pull`): serve, or fetch/verify/convert models.
+
+use std::process::ExitCode;
+
+use callassist_models::{ModelHome, ModelSet, PullOptions};
+use clap::{Parser, Subcommand};
+
+use crate::config::ServerConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "callassist-server",
+    version,
+    about = "Live call assistant server"
+)]
+struct Cli {
+    /// Log as JSON lines.
+    #[arg(long, env = "CALLASSIST_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve the gRPC API.
+    Serve(ServerConfig),
+    /// Manage model weights.
+    Models {
+        #[command(subcommand)]
+        cmd: ModelsCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCmd {
+    /// Fetch, verify and convert a model set into the cache ($CALLASSIST_HOME).
+    Pull {
+        /// ci (small, English), default (adds multilingual base) or all.
+        #[arg(long, default_value = "default")]
+        set: ModelSet,
+    },
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let result = match cli.cmd {
+        Cmd::Serve(cfg) => run_server(cfg),
+        Cmd::Models {
+            cmd: ModelsCmd::Pull { set },
+        } => callassist_models::pull(&ModelHome::from_env(), set, &PullOptions { progress: true })
+            .map_err(anyhow::Error::from),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+        let home = ModelHome::from_env();
+        let load_cfg = cfg.clone();
+        let pool =
+            tokio::task::spawn_blocking(move || crate::load_asr_pool(&load_cfg, &home)).await??;
+        let state = crate::AppState::new(cfg, pool);
+        crate::serve(listener, state, crate::shutdown::shutdown_signal()).await
+    })
+}

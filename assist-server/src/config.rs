@@ -1,0 +1,66 @@
+//! Server configuration: one struct, from flags or `CALLASSIST_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Which Whisper model transcribes calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AsrModel {
+    /// English only, fastest (CI model).
+    #[value(name = "tiny.en")]
+    TinyEn,
+    /// Multilingual (Mandarin + English).
+    Base,
+}
+
+/// Everything `serve` needs.
+#[derive(Clone, Debug, Args)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[arg(long, env = "CALLASSIST_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Directory for the server's data (knowledge store, event log).
+    #[arg(long, env = "CALLASSIST_DATA", default_value = ".callassist/data")]
+    pub data: PathBuf,
+    /// Speech recognition model (fetched on first use).
+    #[arg(long, env = "CALLASSIST_ASR_MODEL", value_enum, default_value = "base")]
+    pub asr_model: AsrModel,
+    /// Recognizer worker threads (each holds its own copy of the model).
+    #[arg(long, env = "CALLASSIST_ASR_WORKERS", default_value_t = 1)]
+    pub asr_workers: usize,
+    /// Recognition requests that may wait for a worker before callers are held back.
+    #[arg(long, env = "CALLASSIST_ASR_QUEUE", default_value_t = 16)]
+    pub asr_queue: usize,
+    /// Largest audio frame accepted, in bytes.
+    #[arg(long, env = "CALLASSIST_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+    /// Largest text utterance accepted, in bytes.
+    #[arg(long, env = "CALLASSIST_MAX_TEXT_BYTES", default_value_t = 4 * 1024)]
+    pub max_text_bytes: usize,
+    /// Calls served at once; more get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "CALLASSIST_MAX_CALLS", default_value_t = 64)]
+    pub max_calls: usize,
+    /// Silence (ms) that ends an utterance.
+    #[arg(long, env = "CALLASSIST_END_SILENCE_MS", default_value_t = 600)]
+    pub end_silence_ms: u32,
+    /// Interval (ms) between partial hypotheses of an utterance in progress.
+    #[arg(long, env = "CALLASSIST_PARTIAL_INTERVAL_MS", default_value_t = 1000)]
+    pub partial_interval_ms: u64,
+    /// Seconds to let calls finish after a shutdown signal.
+    #[arg(long, env = "CALLASSIST_DRAIN_SECS", default_value_t = 10)]
+    pub drain_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            cfg: ServerConfig,
+        }
+        Wrapper::parse_from(["callassist-server"]).cfg
+    }
+}

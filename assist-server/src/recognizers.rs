@@ -1,0 +1,28 @@
+//! Builds the recognizer pool the config asks for: ensures the model files are in the cache
+//! (fetching them on first use) and loads one model per worker thread.
+
+use callassist_inference::asr::whisper::WhisperRecognizer;
+use callassist_inference::asr::{AsrPool, Recognizer};
+use callassist_models::{Asset, ModelHome};
+
+use crate::config::{AsrModel, ServerConfig};
+
+/// Loads `cfg.asr_workers` Whisper models. Blocking: call from `spawn_blocking` or before the
+/// runtime serves requests.
+pub fn load_asr_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<AsrPool> {
+    let asset = match cfg.asr_model {
+        AsrModel::TinyEn => Asset::WhisperTinyEn,
+        AsrModel::Base => Asset::WhisperBase,
+    };
+    let files = callassist_models::whisper_files(home, asset)?;
+    let mut recognizers: Vec<Box<dyn Recognizer>> = Vec::new();
+    for _ in 0..cfg.asr_workers.max(1) {
+        recognizers.push(Box::new(WhisperRecognizer::load(&files)?));
+    }
+    tracing::info!(
+        model = asset.name(),
+        workers = recognizers.len(),
+        "speech recognizer loaded"
+    );
+    Ok(AsrPool::new(recognizers, cfg.asr_queue))
+}

@@ -1,0 +1,80 @@
+//! `serve(listener, state, shutdown)`: mounts every service with health and reflection, and on
+//! shutdown marks health NOT_SERVING, stops admitting calls, lets live calls drain (bounded by
+//! `drain_secs`), then stops.
+
+use std::time::Duration;
+
+use callassist_proto::v1::call_assist_server::CallAssistServer;
+use callassist_proto::v1::events_server::EventsServer;
+use callassist_proto::v1::knowledge_server::KnowledgeServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic_health::ServingStatus;
+
+use crate::services::{call::CallService, events::EventsService, knowledge::KnowledgeService};
+use crate::state::AppState;
+
+/// Largest gRPC message decoded; frames beyond the configured frame limit are still read so
+/// the client gets a precise INVALID_ARGUMENT instead of a transport error.
+const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+
+/// Serves until `shutdown` resolves and live calls have drained.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<CallAssistServer<CallService>>().await;
+    health
+        .set_serving::<KnowledgeServer<KnowledgeService>>()
+        .await;
+    health.set_serving::<EventsServer<EventsService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(callassist_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "callassist listening");
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let drain_state = state.clone();
+    let drain = Duration::from_secs(state.cfg.drain_secs);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: not serving, draining calls");
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        health
+            .set_not_serving::<CallAssistServer<CallService>>()
+            .await;
+        drain_state.start_draining();
+        let deadline = tokio::time::Instant::now() + drain;
+        while drain_state.active_calls() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = stopped_tx.send(());
+    };
+
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            CallAssistServer::new(CallService::new(state.clone()))
+                .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(KnowledgeServer::new(KnowledgeService))
+        .add_service(EventsServer::new(EventsService));
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    tokio::select! {
+        r = server => r?,
+        // Connections that outlive the drain window are cut.
+        _ = async {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        } => tracing::warn!(active = state.active_calls(), "drain window over; closing"),
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}

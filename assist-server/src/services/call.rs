@@ -1,0 +1,48 @@
+//! `CallAssist.StreamCall`: admits the call (or answers RESOURCE_EXHAUSTED / UNAVAILABLE),
+//! spawns its session on a task and returns the bounded response stream.
+
+use std::pin::Pin;
+
+use callassist_proto::v1::call_assist_server::CallAssist;
+use callassist_proto::v1::{StreamCallRequest, StreamCallResponse};
+use futures::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::call::session;
+use crate::state::AppState;
+
+/// Events buffered per call before the session waits for the client to read.
+const RESPONSE_BUFFER: usize = 64;
+
+/// The call service.
+#[derive(Debug, Clone)]
+pub struct CallService {
+    state: AppState,
+}
+
+impl CallService {
+    /// A service over `state`.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+type ResponseStream = Pin<Box<dyn Stream<Item = Result<StreamCallResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl CallAssist for CallService {
+    type StreamCallStream = ResponseStream;
+
+    async fn stream_call(
+        &self,
+        request: Request<Streaming<StreamCallRequest>>,
+    ) -> Result<Response<Self::StreamCallStream>, Status> {
+        let slot = self.state.admit_call()?;
+        let inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(RESPONSE_BUFFER);
+        tokio::spawn(session::run(self.state.clone(), slot, inbound, tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}

@@ -1,0 +1,88 @@
+//! Shared server state: configuration, the recognizer pool, and the registry of live calls
+//! (a slot per call, released on drop however the call ends).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use callassist_inference::asr::AsrPool;
+use tokio::sync::watch;
+
+use crate::config::ServerConfig;
+use crate::error::CallError;
+
+/// Cloneable handle to everything a request handler needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub cfg: Arc<ServerConfig>,
+    pub asr: AsrPool,
+    calls: Arc<CallRegistry>,
+}
+
+#[derive(Debug)]
+struct CallRegistry {
+    active: AtomicUsize,
+    started: AtomicU64,
+    draining: watch::Sender<bool>,
+}
+
+/// Held by a live call; frees its slot when dropped.
+#[derive(Debug)]
+pub struct CallSlot {
+    calls: Arc<CallRegistry>,
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.calls.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl AppState {
+    /// State around an existing recognizer pool.
+    pub fn new(cfg: ServerConfig, asr: AsrPool) -> Self {
+        Self {
+            cfg: Arc::new(cfg),
+            asr,
+            calls: Arc::new(CallRegistry {
+                active: AtomicUsize::new(0),
+                started: AtomicU64::new(0),
+                draining: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Reserves a slot for a new call, or says why not.
+    pub fn admit_call(&self) -> Result<CallSlot, CallError> {
+        if *self.calls.draining.borrow() {
+            return Err(CallError::ShuttingDown);
+        }
+        let max = self.cfg.max_calls;
+        let prev = self.calls.active.fetch_add(1, Ordering::SeqCst);
+        let slot = CallSlot {
+            calls: self.calls.clone(),
+        };
+        if prev >= max {
+            drop(slot);
+            return Err(CallError::Exhausted(format!(
+                "{max} calls already in progress on this server; retry later or on another replica"
+            )));
+        }
+        self.calls.started.fetch_add(1, Ordering::Relaxed);
+        Ok(slot)
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        self.calls.active.load(Ordering::SeqCst)
+    }
+
+    /// Calls admitted since start.
+    pub fn calls_started(&self) -> u64 {
+        self.calls.started.load(Ordering::Relaxed)
+    }
+
+    /// Stops admitting calls (shutdown has begun).
+    pub fn start_draining(&self) {
+        self.calls.draining.send_replace(true);
+    }
+}

@@ -1,0 +1,184 @@
+//! `callassist`: the command line for operators, demos and scripts (contract: spec/cli.md).
+//! Server-side commands (`serve`, `models`) run the `callassist-server` binary that is
+//! installed beside this one; client commands talk gRPC to `--server`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use callassist_client::call::{self, CallOptions};
+use callassist_client::pb::Role;
+use callassist_client::{Client, json, wav::WavAudio};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "callassist",
+    version,
+    about = "Live call assistant: server, models and client"
+)]
+struct Cli {
+    /// Server address for client commands.
+    #[arg(
+        long,
+        env = "CALLASSIST_SERVER",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    server: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the server (arguments as `callassist-server serve --help`).
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fetch, verify and convert models (arguments as `callassist-server models --help`).
+    Models {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Stream a call from a WAV file or a text script and print the server's events.
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+struct CallArgs {
+    /// WAV file: 16-bit PCM, mu-law or A-law; mono or stereo; any sample rate.
+    wav: Option<PathBuf>,
+    /// Text script instead of audio: one `AGENT: ...` / `CUSTOMER: ...` line per utterance.
+    #[arg(long, conflicts_with = "wav")]
+    text: Option<PathBuf>,
+    /// Tenant whose knowledge and rules apply.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// In a stereo file, the channel (0 or 1) that carries the agent.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    agent_channel: u8,
+    /// In a mono file, who speaks: agent or customer.
+    #[arg(long, default_value = "customer", value_parser = ["agent", "customer"])]
+    mono_role: String,
+    /// Language hint (en, zh); repeat for several.
+    #[arg(long = "language")]
+    languages: Vec<String>,
+    /// Send frames at wall-clock speed (20 ms each), as a softphone would.
+    #[arg(long)]
+    realtime: bool,
+    /// Print one JSON object per event.
+    #[arg(long)]
+    json: bool,
+    /// Do not ask for partial hypotheses.
+    #[arg(long)]
+    no_interim: bool,
+    /// Call id (default: the server makes one).
+    #[arg(long, default_value = "")]
+    call_id: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Serve { args } => delegate("serve", args),
+        Cmd::Models { args } => delegate("models", args),
+        Cmd::Call(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(run_call(&cli.server, args))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `callassist-server SUBCOMMAND ARGS...` from beside this binary (or PATH).
+fn delegate(sub: &str, args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let name = "callassist-server";
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .filter(|p| p.exists());
+    let program = beside.unwrap_or_else(|| PathBuf::from(name));
+    let status = std::process::Command::new(&program)
+        .arg(sub)
+        .args(&args)
+        .status()
+        .with_context(|| {
+            format!(
+                "cannot run {}: build it with `cargo build --release` (it is installed beside `callassist`)",
+                program.display()
+            )
+        })?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
+    let opts = CallOptions {
+        tenant: args.tenant.clone(),
+        call_id: args.call_id.clone(),
+        language_codes: args.languages.clone(),
+        interim_results: !args.no_interim,
+        realtime: args.realtime,
+        agent_channel: args.agent_channel as usize,
+        mono_role: if args.mono_role == "agent" {
+            Role::Agent
+        } else {
+            Role::Customer
+        },
+        ..CallOptions::default()
+    };
+    // Read and check the input before connecting, so a bad file fails fast.
+    let requests = match (&args.wav, &args.text) {
+        (Some(path), None) => {
+            let audio = WavAudio::read(path)?;
+            if !args.json {
+                eprintln!(
+                    "streaming {} ({} Hz, {} channel(s), {:.1} s)",
+                    path.display(),
+                    audio.sample_rate,
+                    audio.channels,
+                    audio.duration_ms() as f64 / 1000.0
+                );
+            }
+            call::audio_requests(&audio, &opts)
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let lines = call::parse_script(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            call::text_requests(&lines, &opts)
+        }
+        _ => bail!("give a WAV file or --text SCRIPT.txt"),
+    };
+    let pace = opts
+        .realtime
+        .then(|| std::time::Duration::from_millis(opts.frame_ms as u64));
+    let client = Client::connect(server).await?;
+    let mut events = call::stream_requests(&client, requests, pace).await?;
+    while let Some(ev) = events
+        .message()
+        .await
+        .map_err(callassist_client::ClientError::from)?
+    {
+        if args.json {
+            println!("{}", json::event_json(&ev));
+        } else if let Some(line) = json::event_text(&ev) {
+            println!("{line}");
+        }
+        if json::event_type(&ev) == "end" {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    Err(callassist_client::ClientError::Truncated.into())
+}

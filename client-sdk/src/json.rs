@@ -1,0 +1,195 @@
+//! One JSON object per server event, as `callassist ... --json` prints them (the contract in
+//! `spec/cli.md`): `type`, `call_id`, `seq`, `audio_ms`, then the fields of each event type.
+
+use serde_json::{Value, json};
+
+use crate::pb::{self, StreamCallResponse, stream_call_response::Event};
+
+fn role(r: i32) -> &'static str {
+    match pb::Role::try_from(r) {
+        Ok(pb::Role::Agent) => "agent",
+        Ok(pb::Role::Customer) => "customer",
+        _ => "unspecified",
+    }
+}
+
+fn severity(s: i32) -> &'static str {
+    match pb::Severity::try_from(s) {
+        Ok(pb::Severity::Low) => "low",
+        Ok(pb::Severity::Medium) => "medium",
+        Ok(pb::Severity::High) => "high",
+        _ => "unspecified",
+    }
+}
+
+fn risk_kind(k: i32) -> &'static str {
+    match pb::RiskKind::try_from(k) {
+        Ok(pb::RiskKind::Forbidden) => "forbidden",
+        Ok(pb::RiskKind::Required) => "required",
+        Ok(pb::RiskKind::Objection) => "objection",
+        Ok(pb::RiskKind::Competitor) => "competitor",
+        _ => "unspecified",
+    }
+}
+
+fn speech_type(t: i32) -> &'static str {
+    match pb::SpeechEventType::try_from(t) {
+        Ok(pb::SpeechEventType::SpeechBegin) => "speech_begin",
+        Ok(pb::SpeechEventType::SpeechEnd) => "speech_end",
+        Ok(pb::SpeechEventType::EndOfTurn) => "end_of_turn",
+        _ => "unspecified",
+    }
+}
+
+fn citations(c: &[pb::Citation]) -> Value {
+    Value::from(c.iter().map(|c| c.chunk_id.clone()).collect::<Vec<_>>())
+}
+
+/// The event's `type` name.
+pub fn event_type(ev: &StreamCallResponse) -> &'static str {
+    match &ev.event {
+        Some(Event::Transcript(_)) => "transcript",
+        Some(Event::Speech(_)) => "speech",
+        Some(Event::Risk(_)) => "risk",
+        Some(Event::Suggestion(_)) => "suggestion",
+        Some(Event::Emotion(_)) => "emotion",
+        Some(Event::Stage(_)) => "stage",
+        Some(Event::Metrics(_)) => "metrics",
+        Some(Event::Summary(_)) => "summary",
+        Some(Event::End(_)) => "end",
+        Some(Event::Error(_)) => "error",
+        None => "unknown",
+    }
+}
+
+/// Converts one event to its JSON line object.
+pub fn event_json(ev: &StreamCallResponse) -> Value {
+    let mut v = json!({
+        "type": event_type(ev),
+        "call_id": ev.call_id,
+        "seq": ev.seq,
+        "audio_ms": ev.audio_ms,
+    });
+    let fields = match &ev.event {
+        Some(Event::Transcript(t)) => json!({
+            "role": role(t.role), "channel": t.channel, "utterance_id": t.utterance_id,
+            "text": t.text, "is_final": t.is_final, "stability": t.stability,
+            "start_ms": t.start_ms, "end_ms": t.end_ms, "language": t.language_code,
+            "confidence": t.confidence,
+            "words": t.words.iter().map(|w| json!({"word": w.word, "start_ms": w.start_ms, "end_ms": w.end_ms})).collect::<Vec<_>>(),
+        }),
+        Some(Event::Speech(s)) => json!({
+            "role": role(s.role), "channel": s.channel, "event": speech_type(s.r#type),
+        }),
+        Some(Event::Risk(r)) => json!({
+            "rule_id": r.rule_id, "kind": risk_kind(r.kind), "role": role(r.role),
+            "utterance_id": r.utterance_id, "matched": r.matched, "severity": severity(r.severity),
+            "message": r.message,
+        }),
+        Some(Event::Suggestion(s)) => json!({
+            "suggestion_id": s.suggestion_id, "text": s.text, "citations": citations(&s.citations),
+            "trigger": s.trigger, "supersedes": s.supersedes, "is_final": s.is_final,
+            "min_choices": s.min_choices,
+            "options": s.options.iter().map(|o| json!({"option_id": o.option_id, "text": o.text, "citations": citations(&o.citations)})).collect::<Vec<_>>(),
+        }),
+        Some(Event::Emotion(e)) => json!({
+            "role": role(e.role), "label": e.label, "score": e.score, "strategy": e.strategy,
+            "utterance_id": e.utterance_id,
+        }),
+        Some(Event::Stage(s)) => json!({
+            "stage_id": s.stage_id, "previous": s.previous,
+            "evidence_utterance_id": s.evidence_utterance_id, "confidence": s.confidence,
+            "evidence": s.evidence,
+        }),
+        Some(Event::Metrics(m)) => json!({
+            "talk_ratio": m.talk_ratio, "coverage": m.coverage, "interruptions": m.interruptions,
+            "longest_monologue_ms": m.longest_monologue_ms, "silence_ms": m.silence_ms,
+            "agent_questions": m.agent_questions, "agent_talk_ms": m.agent_talk_ms,
+            "customer_talk_ms": m.customer_talk_ms,
+        }),
+        Some(Event::Summary(s)) => json!({
+            "text": s.text, "action_items": s.action_items, "final_stage": s.final_stage,
+            "language": s.language_code,
+        }),
+        Some(Event::End(e)) => json!({
+            "total_audio_ms": e.audio_ms, "utterances": e.utterances, "events": e.events,
+            "frames": e.frames, "frames_out_of_order": e.frames_out_of_order,
+        }),
+        Some(Event::Error(e)) => json!({"code": e.code, "message": e.message}),
+        None => json!({}),
+    };
+    if let (Value::Object(base), Value::Object(extra)) = (&mut v, fields) {
+        base.extend(extra);
+    }
+    v
+}
+
+/// A one-line human rendering of an event, or `None` for events not worth a line.
+pub fn event_text(ev: &StreamCallResponse) -> Option<String> {
+    let at = format!("{:>3}.{:01}s", ev.audio_ms / 1000, ev.audio_ms % 1000 / 100);
+    match &ev.event {
+        Some(Event::Transcript(t)) if t.is_final => {
+            Some(format!("[{at}] {:<8} {}", role(t.role), t.text))
+        }
+        Some(Event::Risk(r)) => Some(format!(
+            "[{at}] RISK {} ({}) {}: {:?}",
+            r.rule_id,
+            severity(r.severity),
+            r.message,
+            r.matched
+        )),
+        Some(Event::Suggestion(s)) => Some(format!("[{at}] SUGGEST {}", s.text)),
+        Some(Event::Emotion(e)) => Some(format!(
+            "[{at}] EMOTION {} {:.2}: {}",
+            e.label, e.score, e.strategy
+        )),
+        Some(Event::Stage(s)) => Some(format!("[{at}] STAGE {} -> {}", s.previous, s.stage_id)),
+        Some(Event::Summary(s)) => Some(format!("SUMMARY {}", s.text)),
+        Some(Event::End(e)) => Some(format!(
+            "END {} ms of audio, {} utterances, {} events",
+            e.audio_ms, e.utterances, e.events
+        )),
+        Some(Event::Error(e)) => Some(format!("[{at}] ERROR {}: {}", e.code, e.message)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcript_has_the_contract_fields() {
+        let ev = StreamCallResponse {
+            call_id: "c1".into(),
+            seq: 3,
+            audio_ms: 1200,
+            event: Some(Event::Transcript(pb::TranscriptEvent {
+                role: pb::Role::Customer as i32,
+                utterance_id: "customer-1".into(),
+                text: "hi".into(),
+                is_final: true,
+                start_ms: 100,
+                end_ms: 1200,
+                ..Default::default()
+            })),
+        };
+        let v = event_json(&ev);
+        for k in [
+            "type",
+            "call_id",
+            "seq",
+            "audio_ms",
+            "role",
+            "utterance_id",
+            "text",
+            "is_final",
+            "start_ms",
+            "end_ms",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k}");
+        }
+        assert_eq!(v["type"], "transcript");
+        assert_eq!(v["role"], "customer");
+    }
+}

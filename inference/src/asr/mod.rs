@@ -1,0 +1,54 @@
+//! Speech recognition: the synchronous [`Recognizer`] trait every backend implements, and the
+//! [`AsrPool`] of dedicated worker threads that serves it to async code.
+
+mod pool;
+pub mod whisper;
+
+pub use pool::{AsrPool, PoolStats};
+
+use crate::InferenceError;
+
+/// One piece of 16 kHz mono audio to transcribe.
+#[derive(Clone, Debug, Default)]
+pub struct AsrRequest {
+    /// Samples in [-1, 1] at 16 kHz.
+    pub samples: Vec<f32>,
+    /// Language hint ("en", "zh"); `None` = detect (multilingual models) or English.
+    pub language: Option<String>,
+    /// True for an interim hypothesis: a cheaper decode is fine and it may be skipped when
+    /// the workers are busy.
+    pub partial: bool,
+}
+
+/// A timed piece of a transcript, relative to the start of the request's audio.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AsrSegment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+/// What a recognizer heard.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AsrOutput {
+    /// Whole text (segments joined), trimmed; empty when nothing was said.
+    pub text: String,
+    pub segments: Vec<AsrSegment>,
+    /// Language code used or detected ("en").
+    pub language: String,
+    /// Probability that the audio holds no speech.
+    pub no_speech_prob: f32,
+    /// Mean log-probability of the emitted tokens.
+    pub avg_logprob: f32,
+    /// Number of tokens decoded.
+    pub tokens: usize,
+}
+
+/// A speech recognizer. Synchronous and `&mut self` (models own caches); run it on a worker
+/// thread through [`AsrPool`].
+pub trait Recognizer: Send {
+    /// Transcribes one request.
+    fn transcribe(&mut self, req: &AsrRequest) -> Result<AsrOutput, InferenceError>;
+    /// Short backend/model name for logs and metrics.
+    fn name(&self) -> String;
+}

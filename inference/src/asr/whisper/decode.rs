@@ -1,0 +1,223 @@
+//! Greedy Whisper decoding of one 30 s window: timestamp rules (pairs, monotonic, initial
+//! limit, timestamp-vs-text probability), suppressed tokens, a token cap, a no-speech
+//! probability, and a repetition guard that cuts loops.
+
+use candle_core::{D, IndexOp, Tensor};
+use candle_nn::ops::{log_softmax, softmax_last_dim};
+use candle_transformers::models::whisper::model::Whisper;
+
+use super::tokens::SpecialTokens;
+use crate::InferenceError;
+
+/// Per-window decoding limits.
+#[derive(Clone, Debug)]
+pub struct DecodeOptions {
+    /// Most tokens sampled in this window.
+    pub max_tokens: usize,
+    /// Audio length in the window (timestamps beyond it are suppressed).
+    pub audio_ms: u64,
+    /// Latest first timestamp, in seconds.
+    pub max_initial_timestamp_s: f32,
+}
+
+/// Raw result of one window.
+#[derive(Clone, Debug, Default)]
+pub struct Decoded {
+    /// Sampled tokens after the prompt (text and timestamps, without EOT).
+    pub tokens: Vec<u32>,
+    pub sum_logprob: f32,
+    pub no_speech_prob: f32,
+    /// The guard cut a repetition loop.
+    pub looped: bool,
+}
+
+/// Decodes one window. `prompt` is the SOT sequence; `suppress` holds token ids never sampled.
+pub fn greedy(
+    model: &mut Whisper,
+    features: &Tensor,
+    prompt: &[u32],
+    sp: &SpecialTokens,
+    suppress: &[u32],
+    suppress_begin: &[u32],
+    opts: &DecodeOptions,
+) -> Result<Decoded, InferenceError> {
+    let device = features.device().clone();
+    let mut tokens = prompt.to_vec();
+    let mut out = Decoded::default();
+    let vocab = model.config.vocab_size;
+    let ts_begin = sp.timestamp_begin as usize;
+    let max_ts = ts_begin + (opts.audio_ms / 20) as usize;
+    let max_initial = ts_begin + (opts.max_initial_timestamp_s * 50.0) as usize;
+
+    for step in 0..opts.max_tokens {
+        let input = Tensor::new(tokens.as_slice(), &device)?.unsqueeze(0)?;
+        let ys = model.decoder.forward(&input, features, step == 0)?;
+        if step == 0 {
+            if let Some(ns) = sp.no_speech {
+                let first = model.decoder.final_linear(&ys.i((..1, ..1))?)?.i(0)?.i(0)?;
+                out.no_speech_prob = softmax_last_dim(&first)?
+                    .i(ns as usize)?
+                    .to_scalar::<f32>()?;
+            }
+        }
+        let seq = ys.dim(1)?;
+        let logits = model
+            .decoder
+            .final_linear(&ys.i((..1, seq - 1..))?)?
+            .i(0)?
+            .i(0)?;
+        let mut l: Vec<f32> = logits.to_vec1()?;
+        l.truncate(vocab);
+
+        for &s in suppress {
+            if let Some(v) = l.get_mut(s as usize) {
+                *v = f32::NEG_INFINITY;
+            }
+        }
+        // Every control token except EOT and timestamps.
+        l[sp.eot as usize + 1..ts_begin]
+            .iter_mut()
+            .for_each(|v| *v = f32::NEG_INFINITY);
+        let sampled = &tokens[prompt.len()..];
+        apply_timestamp_rules(
+            &mut l,
+            sampled,
+            sp,
+            ts_begin,
+            max_ts,
+            max_initial,
+            suppress_begin,
+        );
+
+        let logp =
+            log_softmax(&Tensor::new(l.as_slice(), &device)?, D::Minus1)?.to_vec1::<f32>()?;
+        let next = argmax(&l);
+        if std::env::var_os("WHISPER_DEBUG").is_some() {
+            eprintln!(
+                "step {step} sampled {:?} next {next} logit {}",
+                &tokens[prompt.len()..],
+                l[next]
+            );
+        }
+        if next == sp.eot as usize {
+            break;
+        }
+        out.sum_logprob += logp[next];
+        tokens.push(next as u32);
+        if let Some(cut) = repetition_cut(&tokens[prompt.len()..], ts_begin as u32) {
+            tokens.truncate(prompt.len() + cut);
+            out.looped = true;
+            break;
+        }
+    }
+    out.tokens = tokens[prompt.len()..].to_vec();
+    Ok(out)
+}
+
+fn argmax(l: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in l.iter().enumerate() {
+        if *v > l[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn apply_timestamp_rules(
+    l: &mut [f32],
+    sampled: &[u32],
+    sp: &SpecialTokens,
+    ts_begin: usize,
+    max_ts: usize,
+    max_initial: usize,
+    suppress_begin: &[u32],
+) {
+    let is_ts = |t: u32| t as usize >= ts_begin;
+    let neg = f32::NEG_INFINITY;
+    if sampled.is_empty() {
+        // The first sampled token is a timestamp no later than the initial limit.
+        for &s in suppress_begin {
+            if let Some(v) = l.get_mut(s as usize) {
+                *v = neg;
+            }
+        }
+        l[..ts_begin].iter_mut().for_each(|v| *v = neg);
+        l.iter_mut().skip(max_initial + 1).for_each(|v| *v = neg);
+        return;
+    }
+    let last_ts = sampled.last().is_some_and(|&t| is_ts(t));
+    let penult_ts = sampled.len() < 2 || is_ts(sampled[sampled.len() - 2]);
+    if last_ts {
+        if penult_ts {
+            l[ts_begin..].iter_mut().for_each(|v| *v = neg);
+        } else {
+            l[..sp.eot as usize].iter_mut().for_each(|v| *v = neg);
+        }
+    }
+    // Timestamps never go backwards (and a closing one is later than its opening one).
+    if let Some(&prev) = sampled.iter().rev().find(|&&t| is_ts(t)) {
+        let floor = if last_ts && !penult_ts {
+            prev as usize
+        } else {
+            prev as usize + 1
+        };
+        let end = floor.min(l.len());
+        l[ts_begin..end].iter_mut().for_each(|v| *v = neg);
+    }
+    // Nothing after the end of the audio.
+    if max_ts + 1 < l.len() {
+        l[max_ts + 1..].iter_mut().for_each(|v| *v = neg);
+    }
+    // If a timestamp is likelier than any single text token, force one.
+    let max = l.iter().copied().fold(neg, f32::max);
+    if max.is_finite() {
+        let sum_exp = |s: &[f32]| s.iter().map(|v| (v - max).exp()).sum::<f32>();
+        let ts_mass = sum_exp(&l[ts_begin..]);
+        let text_max = l[..ts_begin].iter().copied().fold(neg, f32::max);
+        if ts_mass > 0.0 && ts_mass.ln() + max > text_max {
+            l[..ts_begin].iter_mut().for_each(|v| *v = neg);
+        }
+    }
+}
+
+/// If the text tokens end in a loop (the same n-gram three times in a row, or one token six
+/// times), returns the length to keep: everything up to the first repetition.
+fn repetition_cut(sampled: &[u32], ts_begin: u32) -> Option<usize> {
+    let text: Vec<(usize, u32)> = sampled
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, t)| t < ts_begin)
+        .collect();
+    let n = text.len();
+    for period in 1..=16usize {
+        let times = if period == 1 { 6 } else { 3 };
+        if n < period * times {
+            continue;
+        }
+        let tail = &text[n - period * times..];
+        let gram: Vec<u32> = tail[..period].iter().map(|x| x.1).collect();
+        if tail
+            .chunks(period)
+            .all(|c| c.iter().map(|x| x.1).eq(gram.iter().copied()))
+        {
+            return Some(tail[period].0);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repetition_cut;
+
+    #[test]
+    fn cuts_loops_and_keeps_normal_text() {
+        assert_eq!(repetition_cut(&[1, 2, 3, 4, 5], 100), None);
+        assert_eq!(repetition_cut(&[9, 1, 2, 1, 2, 1, 2], 100), Some(3));
+        assert_eq!(repetition_cut(&[7, 7, 7, 7, 7, 7], 100), Some(1));
+        // Timestamps between repeats do not hide the loop.
+        assert_eq!(repetition_cut(&[1, 2, 150, 1, 2, 151, 1, 2], 100), Some(3));
+    }
+}

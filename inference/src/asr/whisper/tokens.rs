@@ -1,0 +1,61 @@
+//! Whisper's special token ids, looked up by name in the model's tokenizer (they differ between
+//! English-only and multilingual vocabularies).
+
+use tokenizers::Tokenizer;
+
+use crate::InferenceError;
+
+/// Ids of the control tokens the decoder needs.
+#[derive(Clone, Debug)]
+pub struct SpecialTokens {
+    pub sot: u32,
+    pub eot: u32,
+    pub transcribe: u32,
+    pub no_speech: Option<u32>,
+    /// First timestamp token (`<|0.00|>`); every id from here up is a timestamp (0.02 s each).
+    pub timestamp_begin: u32,
+    /// Language tokens (`<|en|>`, `<|zh|>`, ...) with their codes; empty for English-only models.
+    pub languages: Vec<(u32, String)>,
+}
+
+fn id(tok: &Tokenizer, name: &str) -> Result<u32, InferenceError> {
+    tok.token_to_id(name)
+        .ok_or_else(|| InferenceError::Tokenizer(format!("token {name} missing from tokenizer")))
+}
+
+impl SpecialTokens {
+    /// Reads the ids from `tok`; `multilingual` says whether language tokens exist.
+    pub fn from_tokenizer(tok: &Tokenizer, multilingual: bool) -> Result<Self, InferenceError> {
+        let sot = id(tok, "<|startoftranscript|>")?;
+        let translate = tok.token_to_id("<|translate|>");
+        let no_timestamps = id(tok, "<|notimestamps|>")?;
+        let languages = match (multilingual, translate) {
+            (true, Some(tr)) => (sot + 1..tr)
+                .filter_map(|i| {
+                    let t = tok.id_to_token(i)?;
+                    let code = t.strip_prefix("<|")?.strip_suffix("|>")?.to_string();
+                    Some((i, code))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Self {
+            sot,
+            eot: id(tok, "<|endoftext|>")?,
+            transcribe: id(tok, "<|transcribe|>")?,
+            no_speech: tok
+                .token_to_id("<|nospeech|>")
+                .or_else(|| tok.token_to_id("<|nocaptions|>")),
+            timestamp_begin: no_timestamps + 1,
+            languages,
+        })
+    }
+
+    /// The token for language `code`, if the model has one.
+    pub fn language(&self, code: &str) -> Option<u32> {
+        self.languages
+            .iter()
+            .find(|(_, c)| c == code)
+            .map(|(id, _)| *id)
+    }
+}

@@ -1,0 +1,16 @@
+//! Inference for callassist: audio decoding and resampling, voice-activity endpointing, and
+//! speech recognition. Engines are synchronous (`&mut self`); each runs on a dedicated worker
+//! thread behind an async handle ([`asr::AsrPool`]), never on a tokio worker thread.
+
+pub mod asr;
+pub mod audio;
+mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod text_metrics;
+pub mod vad;
+
+pub use error::InferenceError;
+
+/// Sample rate every engine consumes.
+pub const SAMPLE_RATE: u32 = 16_000;

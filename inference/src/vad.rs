@@ -1,0 +1,274 @@
+//! Energy-based voice-activity detection and endpointing for one 16 kHz channel: an adaptive
+//! noise floor, a start hangover, pre-roll so first syllables are kept, and an end-of-utterance
+//! silence threshold. Digital silence and steady low hiss never open an utterance.
+
+/// Endpointing thresholds.
+#[derive(Clone, Debug)]
+pub struct VadConfig {
+    /// Analysis frame length.
+    pub frame_ms: u32,
+    /// A frame is speech when it is this many dB above the noise floor...
+    pub db_over_floor: f32,
+    /// ...and above this absolute level (dBFS).
+    pub min_db: f32,
+    /// Consecutive speech frames needed to open an utterance.
+    pub start_frames: u32,
+    /// Silence that closes an utterance.
+    pub end_silence_ms: u32,
+    /// Audio kept before the detected start.
+    pub pre_roll_ms: u32,
+    /// Audio kept after the last speech frame.
+    pub post_roll_ms: u32,
+    /// An utterance longer than this is cut (and a new one starts at once).
+    pub max_utterance_ms: u32,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            frame_ms: 20,
+            db_over_floor: 12.0,
+            min_db: -48.0,
+            start_frames: 3,
+            end_silence_ms: 600,
+            pre_roll_ms: 240,
+            post_roll_ms: 200,
+            max_utterance_ms: 20_000,
+        }
+    }
+}
+
+/// What the endpointer saw.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VadEvent {
+    /// Speech began at `start_ms` (call time of this channel).
+    SpeechStart { start_ms: u64 },
+    /// An utterance ended; `samples` is its audio (with pre/post roll).
+    SpeechEnd {
+        start_ms: u64,
+        end_ms: u64,
+        samples: Vec<f32>,
+    },
+}
+
+/// Per-channel endpointer over 16 kHz samples.
+#[derive(Debug)]
+pub struct Endpointer {
+    cfg: VadConfig,
+    frame_len: usize,
+    frame_buf: Vec<f32>,
+    /// Samples consumed so far (whole frames).
+    pos: u64,
+    floor_db: f32,
+    /// Recent non-utterance audio for pre-roll.
+    history: std::collections::VecDeque<f32>,
+    run: u32,
+    utt: Option<Utterance>,
+}
+
+#[derive(Debug)]
+struct Utterance {
+    start_sample: u64,
+    samples: Vec<f32>,
+    /// Sample index (call time) just after the last speech frame.
+    last_speech_end: u64,
+}
+
+impl Endpointer {
+    /// A new endpointer.
+    pub fn new(cfg: VadConfig) -> Self {
+        let frame_len = (crate::SAMPLE_RATE as usize * cfg.frame_ms as usize / 1000).max(1);
+        Self {
+            cfg,
+            frame_len,
+            frame_buf: Vec::new(),
+            pos: 0,
+            floor_db: -70.0,
+            history: Default::default(),
+            run: 0,
+            utt: None,
+        }
+    }
+
+    fn ms(samples: u64) -> u64 {
+        samples * 1000 / crate::SAMPLE_RATE as u64
+    }
+
+    fn samples_for(ms: u32) -> usize {
+        crate::SAMPLE_RATE as usize * ms as usize / 1000
+    }
+
+    /// Position of this channel (ms of audio consumed).
+    pub fn position_ms(&self) -> u64 {
+        Self::ms(self.pos + self.frame_buf.len() as u64)
+    }
+
+    /// The utterance in progress: its start (ms) and audio so far.
+    pub fn current(&self) -> Option<(u64, &[f32])> {
+        self.utt
+            .as_ref()
+            .map(|u| (Self::ms(u.start_sample), u.samples.as_slice()))
+    }
+
+    /// Feeds samples; appends any events to `events`.
+    pub fn push(&mut self, samples: &[f32], events: &mut Vec<VadEvent>) {
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = (self.frame_len - self.frame_buf.len()).min(rest.len());
+            self.frame_buf.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.frame_buf.len() == self.frame_len {
+                let frame = std::mem::take(&mut self.frame_buf);
+                self.frame(&frame, events);
+                self.frame_buf = frame;
+                self.frame_buf.clear();
+            }
+        }
+    }
+
+    /// Ends the stream: closes any open utterance.
+    pub fn flush(&mut self, events: &mut Vec<VadEvent>) {
+        if !self.frame_buf.is_empty() {
+            if let Some(u) = self.utt.as_mut() {
+                u.samples.extend_from_slice(&self.frame_buf);
+            }
+            self.pos += self.frame_buf.len() as u64;
+            self.frame_buf.clear();
+        }
+        self.close(events);
+    }
+
+    fn frame(&mut self, frame: &[f32], events: &mut Vec<VadEvent>) {
+        let energy = frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32;
+        let db = 10.0 * (energy + 1e-12).log10();
+        let is_speech = db > self.cfg.min_db && db > self.floor_db + self.cfg.db_over_floor;
+        let frame_start = self.pos;
+        self.pos += frame.len() as u64;
+
+        match self.utt.as_mut() {
+            Some(u) => {
+                u.samples.extend_from_slice(frame);
+                if is_speech {
+                    u.last_speech_end = self.pos;
+                }
+                let silence = self.pos - u.last_speech_end;
+                let len = self.pos - u.start_sample;
+                if silence >= Self::samples_for(self.cfg.end_silence_ms) as u64
+                    || len >= Self::samples_for(self.cfg.max_utterance_ms) as u64
+                {
+                    self.close(events);
+                }
+            }
+            None => {
+                if !is_speech {
+                    // Track the floor only outside speech, rising slowly and falling fast.
+                    let a = if db < self.floor_db { 0.3 } else { 0.02 };
+                    self.floor_db += a * (db - self.floor_db);
+                }
+                self.run = if is_speech { self.run + 1 } else { 0 };
+                self.history.extend(frame.iter().copied());
+                let keep = Self::samples_for(self.cfg.pre_roll_ms) + self.frame_len * 8;
+                while self.history.len() > keep {
+                    self.history.pop_front();
+                }
+                if self.run >= self.cfg.start_frames {
+                    let speech_start = frame_start + self.frame_len as u64
+                        - (self.run as u64 * self.frame_len as u64);
+                    let pre = Self::samples_for(self.cfg.pre_roll_ms) as u64;
+                    let want = (self.pos - speech_start + pre).min(self.history.len() as u64);
+                    let samples: Vec<f32> = self
+                        .history
+                        .iter()
+                        .skip(self.history.len() - want as usize)
+                        .copied()
+                        .collect();
+                    let start_sample = self.pos - want;
+                    self.history.clear();
+                    self.run = 0;
+                    events.push(VadEvent::SpeechStart {
+                        start_ms: Self::ms(speech_start),
+                    });
+                    self.utt = Some(Utterance {
+                        start_sample,
+                        samples,
+                        last_speech_end: self.pos,
+                    });
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, events: &mut Vec<VadEvent>) {
+        let Some(mut u) = self.utt.take() else {
+            return;
+        };
+        let post = Self::samples_for(self.cfg.post_roll_ms) as u64;
+        let end = (u.last_speech_end + post).min(u.start_sample + u.samples.len() as u64);
+        u.samples.truncate((end - u.start_sample) as usize);
+        events.push(VadEvent::SpeechEnd {
+            start_ms: Self::ms(u.start_sample),
+            end_ms: Self::ms(end),
+            samples: u.samples,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(ms: u32, amp: f32) -> Vec<f32> {
+        let n = crate::SAMPLE_RATE as usize * ms as usize / 1000;
+        (0..n).map(|i| (i as f32 * 0.2).sin() * amp).collect()
+    }
+
+    #[test]
+    fn silence_never_opens_an_utterance() {
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        ep.push(&vec![0.0; 16_000 * 30], &mut ev);
+        ep.push(&tone(5_000, 0.001), &mut ev); // -63 dBFS hiss
+        ep.flush(&mut ev);
+        assert!(ev.is_empty(), "{ev:?}");
+    }
+
+    #[test]
+    fn one_burst_gives_one_utterance_with_times() {
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[0], VadEvent::SpeechStart { start_ms: 1_000 });
+        match &ev[1] {
+            VadEvent::SpeechEnd {
+                start_ms,
+                end_ms,
+                samples,
+            } => {
+                assert_eq!(*start_ms, 760);
+                assert_eq!(*end_ms, 2_700);
+                assert_eq!(samples.len() as u64, (end_ms - start_ms) * 16);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_speech_is_cut_at_the_maximum() {
+        let cfg = VadConfig {
+            max_utterance_ms: 2_000,
+            ..VadConfig::default()
+        };
+        let mut ep = Endpointer::new(cfg);
+        let mut ev = Vec::new();
+        ep.push(&tone(5_000, 0.3), &mut ev);
+        ep.flush(&mut ev);
+        let ends = ev
+            .iter()
+            .filter(|e| matches!(e, VadEvent::SpeechEnd { .. }))
+            .count();
+        assert!(ends >= 2, "{ev:?}");
+    }
+}

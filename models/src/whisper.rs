@@ -1,0 +1,54 @@
+//! Locating a converted Whisper model's files.
+
+use std::path::PathBuf;
+
+use crate::catalogue::{Asset, Convert};
+use crate::error::{ModelError, Result};
+use crate::home::ModelHome;
+use crate::install::ensure;
+
+/// The files of a converted Whisper model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhisperFiles {
+    /// The asset directory.
+    pub dir: PathBuf,
+    /// `model.safetensors`: F32 tensors with Hugging Face Whisper names.
+    pub weights: PathBuf,
+    /// `config.json` in Hugging Face format (candle's `whisper::Config`).
+    pub config: PathBuf,
+    /// `tokenizer.json` (Hugging Face tokenizers).
+    pub tokenizer: PathBuf,
+    /// `generation.json` ([`crate::GenerationConfig`]: suppress ids, alignment heads,
+    /// language ids, multilingual flag).
+    pub generation: PathBuf,
+}
+
+/// Ensure the Whisper model `asset` is present and return its files.
+pub fn whisper_files(home: &ModelHome, asset: Asset) -> Result<WhisperFiles> {
+    if !matches!(asset.spec().convert, Convert::WhisperCt2 { .. }) {
+        return Err(ModelError::WrongKind {
+            asset: asset.name(),
+            expected: "a Whisper model",
+        });
+    }
+    let dir = ensure(home, asset)?;
+    Ok(WhisperFiles {
+        weights: dir.join("model.safetensors"),
+        config: dir.join("config.json"),
+        tokenizer: dir.join("tokenizer.json"),
+        generation: dir.join("generation.json"),
+        dir,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_is_not_a_whisper_model() {
+        let home = ModelHome::new("/nonexistent");
+        let err = whisper_files(&home, Asset::JfkWav).unwrap_err();
+        assert!(matches!(err, ModelError::WrongKind { .. }), "{err}");
+    }
+}

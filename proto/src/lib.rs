@@ -1,0 +1,12 @@
+//! The callassist v1 gRPC API: message types, service stubs (`server`/`client` features) and the
+//! encoded file-descriptor set for server reflection. Generated from `callassist/v1/*.proto`.
+
+/// Generated code for package `callassist.v1`.
+pub mod v1 {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    tonic::include_proto!("callassist.v1");
+}
+
+/// Encoded `FileDescriptorSet` of every callassist proto, for `tonic-reflection`.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/callassist_descriptor.bin"));
