@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use callassist_models::{ModelHome, ModelSet, PullOptions};
+use callassist_models::{Asset, ModelHome, ModelSet, PullOptions};
 use clap::{Parser, Subcommand};
 
 use crate::config::ServerConfig;
@@ -41,6 +41,11 @@ enum ModelsCmd {
         #[arg(long, default_value = "default")]
         set: ModelSet,
     },
+    /// Print the cache directory of a pulled asset (e.g. `audio-jfk`, `whisper-base`).
+    Path {
+        /// Asset name as listed by `models pull`.
+        asset: String,
+    },
 }
 
 fn init_tracing(json: bool) {
@@ -66,6 +71,9 @@ pub fn main() -> ExitCode {
             cmd: ModelsCmd::Pull { set },
         } => callassist_models::pull(&ModelHome::from_env(), set, &PullOptions { progress: true })
             .map_err(anyhow::Error::from),
+        Cmd::Models {
+            cmd: ModelsCmd::Path { asset },
+        } => asset_path(&asset),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,6 +82,20 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn asset_path(name: &str) -> anyhow::Result<()> {
+    let names: Vec<&str> = Asset::all().iter().map(|a| a.name()).collect();
+    let asset = Asset::all()
+        .iter()
+        .find(|a| a.name() == name)
+        .ok_or_else(|| anyhow::anyhow!("unknown asset {name:?}: one of {}", names.join(", ")))?;
+    let home = ModelHome::from_env();
+    if !callassist_models::is_present(&home, *asset) {
+        anyhow::bail!("{name} is not in the cache yet: run `callassist models pull`");
+    }
+    println!("{}", home.asset_dir(asset.name()).display());
+    Ok(())
 }
 
 fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {

@@ -70,14 +70,34 @@ pub fn audio_config(audio: &WavAudio, opts: &CallOptions) -> pb::CallConfig {
     }
 }
 
+/// The server's events for one call. Dropping it stops sending the call's remaining input.
+#[derive(Debug)]
+pub struct CallEvents {
+    inner: Streaming<StreamCallResponse>,
+    sender: tokio::task::JoinHandle<()>,
+}
+
+impl CallEvents {
+    /// The next event; `Ok(None)` when the server closed the stream.
+    pub async fn message(&mut self) -> Result<Option<StreamCallResponse>, tonic::Status> {
+        self.inner.message().await
+    }
+}
+
+impl Drop for CallEvents {
+    fn drop(&mut self) {
+        self.sender.abort();
+    }
+}
+
 /// Starts a call from an explicit list of requests (sent in order, then the stream closes).
 pub async fn stream_requests(
     client: &Client,
     requests: Vec<StreamCallRequest>,
     pace: Option<Duration>,
-) -> Result<Streaming<StreamCallResponse>, ClientError> {
+) -> Result<CallEvents, ClientError> {
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(async move {
+    let sender = tokio::spawn(async move {
         let mut tick = pace.map(|p| {
             let mut i = tokio::time::interval(p);
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -94,7 +114,10 @@ pub async fn stream_requests(
         }
     });
     let resp = client.calls().stream_call(ReceiverStream::new(rx)).await?;
-    Ok(resp.into_inner())
+    Ok(CallEvents {
+        inner: resp.into_inner(),
+        sender,
+    })
 }
 
 /// Every request of an audio call: config, frames of `frame_ms`, finalize.
@@ -123,7 +146,7 @@ pub async fn stream_wav(
     client: &Client,
     audio: &WavAudio,
     opts: &CallOptions,
-) -> Result<Streaming<StreamCallResponse>, ClientError> {
+) -> Result<CallEvents, ClientError> {
     let pace = opts
         .realtime
         .then(|| Duration::from_millis(opts.frame_ms as u64));

@@ -45,7 +45,7 @@ impl ModelHome {
     }
 
     /// Final directory of the asset called `name`.
-    pub(crate) fn asset_dir(&self, name: &str) -> PathBuf {
+    pub fn asset_dir(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
 

@@ -103,15 +103,16 @@ impl ChannelInput {
         r
     }
 
-    /// End of audio: flushes the resampler and closes any open utterance.
-    pub async fn finish(mut self, sink: &EventSink) -> Result<u32, ClientGone> {
+    /// End of audio: flushes the resampler and closes any open utterance. Returns the
+    /// utterances finalised and the channel's audio length (ms).
+    pub async fn finish(mut self, sink: &EventSink) -> Result<(u32, u64), ClientGone> {
         let mut tail = Vec::new();
         self.resampler.flush(&mut tail);
         self.feed(&tail, sink).await?;
         let mut events = Vec::new();
         self.endpointer.flush(&mut events);
         self.handle(events, sink).await?;
-        Ok(self.utterances)
+        Ok((self.utterances, self.position_ms()))
     }
 
     async fn feed(&mut self, samples: &[f32], sink: &EventSink) -> Result<(), ClientGone> {

@@ -232,11 +232,9 @@ impl Session {
             ))
             .into());
         }
-        if let Some(last) = self.last_seq {
-            if frame.sequence <= last {
-                self.frames_out_of_order += 1;
-                return Ok(());
-            }
+        if self.last_seq.is_some_and(|last| frame.sequence <= last) {
+            self.frames_out_of_order += 1;
+            return Ok(());
         }
         self.last_seq = Some(frame.sequence);
         self.frames += 1;
@@ -302,9 +300,11 @@ impl Session {
         let mut utterances = self.texts;
         let mut audio_ms = 0;
         for ch in std::mem::take(&mut self.channels) {
-            audio_ms = audio_ms.max(ch.position_ms());
             match ch.finish(&self.sink).await {
-                Ok(n) => utterances += n,
+                Ok((n, ms)) => {
+                    utterances += n;
+                    audio_ms = audio_ms.max(ms);
+                }
                 Err(gone) => return gone.into(),
             }
         }

@@ -107,7 +107,7 @@ impl Deinterleaver {
     /// Decodes `data`, appending each channel's samples to `out[channel]`.
     pub fn decode_into(&self, data: &[u8], out: &mut [Vec<f32>]) -> Result<(), InferenceError> {
         let fb = self.frame_bytes();
-        if data.len() % fb != 0 {
+        if !data.len().is_multiple_of(fb) {
             return Err(InferenceError::InvalidAudio(format!(
                 "{} bytes is not a whole number of {}-byte sample frames ({} x {} channel(s)); \
                  send complete samples in every frame",

@@ -52,13 +52,11 @@ pub fn greedy(
     for step in 0..opts.max_tokens {
         let input = Tensor::new(tokens.as_slice(), &device)?.unsqueeze(0)?;
         let ys = model.decoder.forward(&input, features, step == 0)?;
-        if step == 0 {
-            if let Some(ns) = sp.no_speech {
-                let first = model.decoder.final_linear(&ys.i((..1, ..1))?)?.i(0)?.i(0)?;
-                out.no_speech_prob = softmax_last_dim(&first)?
-                    .i(ns as usize)?
-                    .to_scalar::<f32>()?;
-            }
+        if let (0, Some(ns)) = (step, sp.no_speech) {
+            let first = model.decoder.final_linear(&ys.i((..1, ..1))?)?.i(0)?.i(0)?;
+            out.no_speech_prob = softmax_last_dim(&first)?
+                .i(ns as usize)?
+                .to_scalar::<f32>()?;
         }
         let seq = ys.dim(1)?;
         let logits = model

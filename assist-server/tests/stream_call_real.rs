@@ -1,0 +1,57 @@
+//! End to end on the real Whisper tiny.en: jfk.wav as an 8 kHz mu-law stereo call (speech on
+//! the customer channel, silence on the agent channel) through the gRPC server.
+
+mod common;
+
+use callassist_client::call::{CallOptions, stream_wav};
+use callassist_client::pb::{Role, stream_call_response::Event};
+use callassist_inference::text_metrics::word_error_rate;
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telephony_stereo_call_transcribes_the_customer_and_nothing_on_silence() {
+    let server = TestServer::start(tiny_state()).await;
+    let client = server.client().await;
+    let audio = jfk_8k_mulaw_stereo();
+    let events = collect(
+        stream_wav(&client, &audio, &CallOptions::default())
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let customer = finals(&events, Role::Customer);
+    let text: Vec<&str> = customer.iter().map(|t| t.text.as_str()).collect();
+    let text = text.join(" ");
+    let wer = word_error_rate(callassist_models::JFK_TRANSCRIPT, &text);
+    println!("customer: {text:?} (WER {wer:.3})");
+    assert!(wer <= 0.10, "WER {wer} for {text:?}");
+
+    // Nothing at all from the silent agent channel: no transcript, partial or final.
+    let agent_text = events.iter().any(|e| match &e.event {
+        Some(Event::Transcript(t)) => t.role == Role::Agent as i32,
+        Some(Event::Speech(s)) => s.role == Role::Agent as i32,
+        _ => false,
+    });
+    assert!(!agent_text, "agent channel produced events");
+
+    // Events are numbered 1..n in order and end with `end` carrying the totals.
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+    }
+    let Some(Event::End(end)) = &events.last().unwrap().event else {
+        panic!("last event is not end");
+    };
+    assert!(
+        (10_900..=11_100).contains(&end.audio_ms),
+        "audio_ms {}",
+        end.audio_ms
+    );
+    assert_eq!(end.utterances as usize, customer.len());
+    // Utterance times are inside the call and ordered.
+    for t in &customer {
+        assert!(t.start_ms < t.end_ms && t.end_ms <= end.audio_ms, "{t:?}");
+    }
+    server.stop().await.unwrap();
+}

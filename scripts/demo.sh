@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The demo: build, fetch the small models on first use, start the server, stream a recorded
+# call (jfk.wav as the customer) through it and print the events; then stop the server.
+# Env: CALLASSIST_ASR_MODEL (tiny.en | base, default tiny.en), DEMO_PORT (default 50151),
+#      DEMO_WAV (a WAV file to stream instead of jfk.wav), DEMO_JSON=1 for JSON lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model="${CALLASSIST_ASR_MODEL:-tiny.en}"
+port="${DEMO_PORT:-50151}"
+
+cargo build --release --bin callassist --bin callassist-server
+bin=target/release
+"$bin/callassist" models pull --set ci
+wav="${DEMO_WAV:-$("$bin/callassist" models path audio-jfk)/jfk.wav}"
+
+log=$(mktemp)
+"$bin/callassist" serve --listen "127.0.0.1:$port" --asr-model "$model" 2>"$log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 600); do
+  grep -q "callassist listening" "$log" && break
+  kill -0 $server 2>/dev/null || { cat "$log"; echo "server failed to start" >&2; exit 1; }
+  sleep 0.2
+done
+grep -q "callassist listening" "$log" || { cat "$log"; echo "server did not come up" >&2; exit 1; }
+
+args=(call "$wav" --server "http://127.0.0.1:$port" --realtime)
+[ "${DEMO_JSON:-0}" = 1 ] && args+=(--json)
+"$bin/callassist" "${args[@]}"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The tests, from a fresh machine: installs what is missing (Debian packages, the CI model
+# set), then runs the whole workspace's tests in release mode (model code is too slow in debug).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+command -v python3 >/dev/null || need+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v cc >/dev/null || need+=(build-essential)
+# apt-get download (LibriVox test clips) needs package lists.
+if [ ${#need[@]} -gt 0 ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+  sudo_ apt-get update -qq
+fi
+[ ${#need[@]} -gt 0 ] && sudo_ apt-get install -y -qq "${need[@]}"
+
+cargo build --release --bin callassist-server
+target/release/callassist-server models pull --set ci
+cargo test --release --workspace
