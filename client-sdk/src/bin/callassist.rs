@@ -107,19 +107,26 @@ fn delegate(sub: &str, args: Vec<String>) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.parent().map(|d| d.join(name)))
         .filter(|p| p.exists());
     let program = beside.unwrap_or_else(|| PathBuf::from(name));
-    let status = std::process::Command::new(&program)
-        .arg(sub)
-        .args(&args)
-        .status()
-        .with_context(|| {
-            format!(
-                "cannot run {}: build it with `cargo build --release` (it is installed beside `callassist`)",
-                program.display()
-            )
-        })?;
-    Ok(ExitCode::from(
-        status.code().unwrap_or(1).clamp(0, 255) as u8
-    ))
+    let mut cmd = std::process::Command::new(&program);
+    cmd.arg(sub).args(&args);
+    let hint = || {
+        format!(
+            "cannot run {}: build it with `cargo build --release` (it is installed beside `callassist`)",
+            program.display()
+        )
+    };
+    // Replace this process, so signals (Ctrl-C, SIGTERM) reach the server itself.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        Err(anyhow::Error::from(err).context(hint()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().with_context(hint)?;
+        Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+    }
 }
 
 async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
