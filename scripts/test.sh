@@ -11,7 +11,7 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v cc >/dev/null || need+=(build-essential)
 # apt-get download (LibriVox test clips) needs package lists.
-if [ ${#need[@]} -gt 0 ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+if [ ${#need[@]} -gt 0 ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   sudo_ apt-get update -qq
 fi
 [ ${#need[@]} -gt 0 ] && sudo_ apt-get install -y -qq "${need[@]}"
