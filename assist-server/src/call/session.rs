@@ -18,6 +18,9 @@ use super::spec::{self, CallSpec};
 use crate::error::CallError;
 use crate::state::{AppState, CallSlot};
 
+/// How long a new call may take to send its config before its slot is reclaimed.
+const CONFIG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How a session ended.
 enum Outcome {
     Finished,
@@ -59,7 +62,19 @@ pub async fn run(
     tx: ResponseTx,
 ) {
     let _slot = slot;
-    let first = match inbound.message().await {
+    let first = match tokio::time::timeout(CONFIG_TIMEOUT, inbound.message()).await {
+        Err(_) => {
+            let _ = tx
+                .send(Err(Status::deadline_exceeded(format!(
+                    "no `config` within {} s of opening the call: send the CallConfig first",
+                    CONFIG_TIMEOUT.as_secs()
+                ))))
+                .await;
+            return;
+        }
+        Ok(first) => first,
+    };
+    let first = match first {
         Ok(Some(pb::StreamCallRequest {
             request: Some(Request::Config(c)),
         })) => c,
