@@ -99,7 +99,11 @@ pub enum ArchiveError {
     TooManyEntries { limit: usize },
     /// One file is (or declares itself, or grew while reading to be) over `Limits::max_file_bytes`.
     #[error("entry `{entry}`: at least {size} bytes, over the per-file limit of {limit} bytes")]
-    FileTooLarge { entry: String, size: u64, limit: u64 },
+    FileTooLarge {
+        entry: String,
+        size: u64,
+        limit: u64,
+    },
     /// The files together expand past `Limits::max_total_bytes`.
     #[error("entry `{entry}`: pack expands past the total limit of {limit} bytes")]
     TotalTooLarge { entry: String, limit: u64 },
@@ -111,5 +115,8 @@ pub enum ArchiveError {
     DuplicateEntry { entry: String },
     /// The container is damaged or uses a feature not supported (encryption, unknown method).
     #[error("corrupt or unsupported {format} archive: {message}")]
-    Corrupt { format: &'static str, message: String },
+    Corrupt {
+        format: &'static str,
+        message: String,
+    },
 }

@@ -1,8 +1,30 @@
-//! Tenant knowledge: pack parsing and validation, chunking, rule compilation, the store and
-//! search. Takes `&[f32]` vectors and never depends on the inference crate.
+//! Tenant knowledge: pack parsing and validation, chunking, phrase normalisation (and later
+//! rule compilation, the store and search). Takes `&[f32]` vectors and never depends on the
+//! inference crate.
 //!
-//! Not implemented yet: the knowledge-pack issue fills this crate. Until then the server's
-//! `Knowledge` RPCs answer UNIMPLEMENTED rather than made-up data.
+//! `load_pack` / `load_pack_bytes` (`pack.rs`) read a directory, `.tar.gz` or `.zip` under
+//! `Limits` (`archive/`), parse `pack.toml` (`manifest.rs`, located errors via `source.rs`),
+//! validate it (`validate.rs`) and decode its documents (`documents.rs`) into a `LoadedPack`;
+//! `chunk_pack` (`chunk/`) cuts the documents into `Chunk`s for retrieval; `normalize`
+//! (`normalize.rs`) is the phrase normalisation the rule matcher uses.
 
-/// Document kinds a pack may declare (`../shared/spec/knowledge-pack.md`).
-pub const DOCUMENT_KINDS: &[&str] = &["product", "case", "legal", "faq", "competitor", "script"];
+pub mod archive;
+mod chunk;
+mod documents;
+mod error;
+mod manifest;
+mod normalize;
+mod pack;
+mod source;
+mod validate;
+
+pub use archive::{Limits, PackFiles, read_pack_bytes, read_pack_files};
+pub use chunk::{Chunk, ChunkConfig, chunk_document, chunk_id, chunk_pack};
+pub use documents::{DEFAULT_DOCS_DIR, Document, infer_kind};
+pub use error::{ArchiveError, Issue, PackError};
+pub use manifest::{
+    DocumentEntry, DocumentKind, Manifest, Rule, RuleKind, Severity, Speaker, Stage,
+};
+pub use normalize::{Normalized, normalize, normalize_with_map};
+pub use pack::{LoadedPack, load_pack, load_pack_bytes, parse_manifest, parse_pack};
+pub use validate::is_valid_pack_id;
