@@ -125,7 +125,9 @@ fn delegate(sub: &str, args: Vec<String>) -> anyhow::Result<ExitCode> {
     #[cfg(not(unix))]
     {
         let status = cmd.status().with_context(hint)?;
-        Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+        Ok(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        ))
     }
 }
 
