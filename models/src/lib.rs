@@ -3,11 +3,13 @@
 //! (CTranslate2 Whisper -> safetensors), plus the Whisper mel filterbank.
 //!
 //! Entry points: [`pull`] / [`ensure`] fill a [`ModelHome`]; [`whisper_files`],
-//! [`jfk_wav`] and [`librivox_clips`] locate what they produced.
+//! [`minilm_files`], [`e5_small_file`], [`jfk_wav`] and [`librivox_clips`] locate what they
+//! produced.
 
 pub mod audio;
 pub mod catalogue;
 pub mod ct2;
+pub mod embed;
 pub mod error;
 pub mod fetch;
 pub mod home;
@@ -22,6 +24,7 @@ pub mod whisper_convert;
 
 pub use audio::{JFK_TRANSCRIPT, jfk_wav, librivox_clips};
 pub use catalogue::{Asset, ModelSet};
+pub use embed::{MiniLmFiles, e5_small_file, minilm_files};
 pub use error::ModelError;
 pub use home::ModelHome;
 pub use install::{PullOptions, ensure, is_present, pull, pull_assets};
