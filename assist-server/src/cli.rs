@@ -37,7 +37,8 @@ enum Cmd {
 enum ModelsCmd {
     /// Fetch, verify and convert a model set into the cache ($CALLASSIST_HOME).
     Pull {
-        /// ci (small, English), default (adds multilingual base) or all.
+        /// ci (whisper tiny.en, both embedders, test audio), default (adds multilingual whisper
+        /// base) or all.
         #[arg(long, default_value = "default")]
         set: ModelSet,
     },
