@@ -2,6 +2,8 @@
 //! builders that write a file list as a directory, a `.tar.gz` or a `.zip`.
 #![allow(dead_code)]
 
+pub mod embed;
+
 use std::io::{Cursor, Write};
 use std::path::Path;
 
