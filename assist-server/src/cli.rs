@@ -109,9 +109,18 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
         let home = ModelHome::from_env();
         let load_cfg = cfg.clone();
-        let pool =
-            tokio::task::spawn_blocking(move || crate::load_asr_pool(&load_cfg, &home)).await??;
-        let state = crate::AppState::new(cfg, pool);
+        let (pool, embed) = tokio::task::spawn_blocking(move || {
+            anyhow::Ok((
+                crate::load_asr_pool(&load_cfg, &home)?,
+                crate::load_embed_pool(&load_cfg, &home)?,
+            ))
+        })
+        .await??;
+        let mut state = crate::AppState::new(cfg.clone(), pool);
+        if let Some(embed) = embed {
+            let kb = crate::knowledge::Knowledge::open(&cfg.data.join("knowledge"), embed)?;
+            state = state.with_knowledge(kb);
+        }
         crate::serve(listener, state, crate::shutdown::shutdown_signal()).await
     })
 }

@@ -15,6 +15,17 @@ pub enum AsrModel {
     Base,
 }
 
+/// Which sentence embedder indexes and searches knowledge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmbedModel {
+    /// multilingual-e5-small (Chinese + English).
+    E5,
+    /// all-MiniLM-L6-v2 (English only).
+    Minilm,
+    /// No knowledge base: the Knowledge RPCs answer UNIMPLEMENTED.
+    None,
+}
+
 /// Everything `serve` needs.
 #[derive(Clone, Debug, Args)]
 pub struct ServerConfig {
@@ -27,6 +38,9 @@ pub struct ServerConfig {
     /// Speech recognition model (fetched on first use).
     #[arg(long, env = "CALLASSIST_ASR_MODEL", value_enum, default_value = "base")]
     pub asr_model: AsrModel,
+    /// Sentence embedder for the knowledge base (fetched on first use).
+    #[arg(long, env = "CALLASSIST_EMBED_MODEL", value_enum, default_value = "e5")]
+    pub embed_model: EmbedModel,
     /// Recognizer worker threads (each holds its own copy of the model).
     #[arg(long, env = "CALLASSIST_ASR_WORKERS", default_value_t = 1)]
     pub asr_workers: usize,

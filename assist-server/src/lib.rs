@@ -6,6 +6,7 @@ pub mod call;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod knowledge;
 mod recognizers;
 mod server;
 pub mod services;
@@ -13,6 +14,6 @@ pub mod shutdown;
 pub mod state;
 
 pub use config::{AsrModel, ServerConfig};
-pub use recognizers::load_asr_pool;
+pub use recognizers::{load_asr_pool, load_embed_pool};
 pub use server::serve;
 pub use state::AppState;

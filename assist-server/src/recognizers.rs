@@ -1,11 +1,14 @@
-//! Builds the recognizer pool the config asks for: ensures the model files are in the cache
-//! (fetching them on first use) and loads one model per worker thread.
+//! Builds the model pools the config asks for (speech recognizers, sentence embedder): ensures
+//! the model files are in the cache (fetching them on first use) and loads one model per
+//! worker thread.
 
 use callassist_inference::asr::whisper::WhisperRecognizer;
 use callassist_inference::asr::{AsrPool, Recognizer};
 use callassist_models::{Asset, ModelHome};
 
-use crate::config::{AsrModel, ServerConfig};
+use callassist_inference::embed::{E5Embedder, EmbedPool, Embedder, MiniLmEmbedder};
+
+use crate::config::{AsrModel, EmbedModel, ServerConfig};
 
 /// Loads `cfg.asr_workers` Whisper models. Blocking: call from `spawn_blocking` or before the
 /// runtime serves requests.
@@ -25,4 +28,17 @@ pub fn load_asr_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<Asr
         "speech recognizer loaded"
     );
     Ok(AsrPool::new(recognizers, cfg.asr_queue))
+}
+
+/// Loads the sentence embedder for the knowledge base, or `None` when disabled.
+pub fn load_embed_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<Option<EmbedPool>> {
+    let embedder: Box<dyn Embedder> = match cfg.embed_model {
+        EmbedModel::None => return Ok(None),
+        EmbedModel::E5 => Box::new(E5Embedder::load(&callassist_models::e5_small_file(home)?)?),
+        EmbedModel::Minilm => Box::new(MiniLmEmbedder::load(&callassist_models::minilm_files(
+            home,
+        )?)?),
+    };
+    tracing::info!(model = %embedder.name(), "sentence embedder loaded");
+    Ok(Some(EmbedPool::new(vec![embedder], cfg.asr_queue)))
 }

@@ -64,7 +64,9 @@ pub async fn serve(
             CallAssistServer::new(CallService::new(state.clone()))
                 .max_decoding_message_size(MAX_MESSAGE),
         )
-        .add_service(KnowledgeServer::new(KnowledgeService))
+        .add_service(KnowledgeServer::new(KnowledgeService::new(
+            state.knowledge.clone(),
+        )))
         .add_service(EventsServer::new(EventsService));
     let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
     tokio::select! {

@@ -9,12 +9,15 @@ use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::error::CallError;
+use crate::knowledge::Knowledge;
 
 /// Cloneable handle to everything a request handler needs.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub cfg: Arc<ServerConfig>,
     pub asr: AsrPool,
+    /// The knowledge base, when enabled.
+    pub knowledge: Option<Knowledge>,
     calls: Arc<CallRegistry>,
 }
 
@@ -43,12 +46,19 @@ impl AppState {
         Self {
             cfg: Arc::new(cfg),
             asr,
+            knowledge: None,
             calls: Arc::new(CallRegistry {
                 active: AtomicUsize::new(0),
                 started: AtomicU64::new(0),
                 draining: watch::channel(false).0,
             }),
         }
+    }
+
+    /// Adds a knowledge base.
+    pub fn with_knowledge(mut self, kb: Knowledge) -> Self {
+        self.knowledge = Some(kb);
+        self
     }
 
     /// Reserves a slot for a new call, or says why not.
