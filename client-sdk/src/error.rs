@@ -9,7 +9,8 @@ pub enum ClientError {
     #[error("cannot connect to {url}: {detail} (is `callassist serve` running?)")]
     Connect { url: String, detail: String },
     #[error("{path}: {detail}")]
-    Wav { path: String, detail: String },
+    /// A local file (WAV, script, pack) cannot be used.
+    Input { path: String, detail: String },
     #[error("server answered {code:?}: {message}")]
     Status { code: tonic::Code, message: String },
     #[error("the call stream ended before the server sent `end`")]

@@ -4,6 +4,7 @@
 pub mod call;
 mod error;
 pub mod json;
+pub mod packs;
 pub mod wav;
 
 pub use callassist_proto::v1 as pb;

@@ -35,11 +35,11 @@ impl WavAudio {
 
     /// Reads and checks a WAV file.
     pub fn read(path: &Path) -> Result<Self, ClientError> {
-        let bytes = std::fs::read(path).map_err(|e| ClientError::Wav {
+        let bytes = std::fs::read(path).map_err(|e| ClientError::Input {
             path: path.display().to_string(),
             detail: e.to_string(),
         })?;
-        Self::parse(&bytes).map_err(|detail| ClientError::Wav {
+        Self::parse(&bytes).map_err(|detail| ClientError::Input {
             path: path.display().to_string(),
             detail,
         })

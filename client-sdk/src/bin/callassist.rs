@@ -44,6 +44,47 @@ enum Cmd {
     },
     /// Stream a call from a WAV file or a text script and print the server's events.
     Call(CallArgs),
+    /// Manage a tenant's knowledge packs.
+    Pack {
+        #[command(subcommand)]
+        cmd: PackCmd,
+    },
+    /// Search a tenant's knowledge.
+    Search {
+        query: String,
+        #[arg(long)]
+        tenant: String,
+        /// Hits to return.
+        #[arg(short, default_value_t = 5)]
+        k: u32,
+        /// Only documents of this kind (repeatable).
+        #[arg(long = "kind", value_parser = ["product", "case", "legal", "faq", "competitor", "script"])]
+        kinds: Vec<String>,
+        /// One JSON object per hit.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PackCmd {
+    /// Upload a pack: a directory with pack.toml, a .tar.gz or a .zip.
+    Upload {
+        path: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List the tenant's packs.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Delete one of the tenant's packs.
+    Delete {
+        id: String,
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -84,11 +125,30 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Serve { args } => delegate("serve", args),
         Cmd::Models { args } => delegate("models", args),
-        Cmd::Call(args) => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(run_call(&cli.server, args))),
+        Cmd::Call(args) => runtime().and_then(|rt| rt.block_on(run_call(&cli.server, args))),
+        Cmd::Pack { cmd } => runtime().and_then(|rt| rt.block_on(run_pack(&cli.server, cmd))),
+        Cmd::Search {
+            query,
+            tenant,
+            k,
+            kinds,
+            json,
+        } => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let client = Client::connect(&cli.server).await?;
+                for (i, h) in client.search(&tenant, &query, k, kinds).await?.iter().enumerate() {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"chunk_id": h.chunk_id, "pack_id": h.pack_id, "doc_path": h.doc_path, "kind": h.kind, "score": h.score, "text": h.text})
+                        );
+                    } else {
+                        println!("{}. [{:.4}] {} {} ({})\n   {}", i + 1, h.score, h.pack_id, h.doc_path, h.kind, h.text.replace('\n', " "));
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+        }),
     };
     match result {
         Ok(code) => code,
@@ -97,6 +157,52 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn run_pack(server: &str, cmd: PackCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PackCmd::Upload { path, tenant } => {
+            // Read and pack locally first, so a bad path fails before connecting.
+            let (bytes, format) = callassist_client::packs::archive_bytes(&path)?;
+            let client = Client::connect(server).await?;
+            let bar = indicatif::ProgressBar::new(bytes.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("uploading {bar:40} {bytes}/{total_bytes}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let b = bar.clone();
+            let s = client
+                .upload_pack(&tenant, bytes, format, move |sent, _| b.set_position(sent))
+                .await;
+            bar.finish_and_clear();
+            let s = s?;
+            println!(
+                "stored {} version {} ({}): {} documents, {} chunks, {} rules, {} stages",
+                s.pack_id, s.version, s.name, s.documents, s.chunks, s.rules, s.stages
+            );
+        }
+        PackCmd::List { tenant } => {
+            let client = Client::connect(server).await?;
+            for p in client.list_packs(&tenant).await? {
+                println!(
+                    "{}\t{}\t{}\t{} documents, {} chunks, {} rules",
+                    p.pack_id, p.version, p.name, p.documents, p.chunks, p.rules
+                );
+            }
+        }
+        PackCmd::Delete { id, tenant } => {
+            let client = Client::connect(server).await?;
+            client.delete_pack(&tenant, &id).await?;
+            println!("deleted {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `callassist-server SUBCOMMAND ARGS...` from beside this binary (or PATH).
