@@ -12,11 +12,9 @@ use common::*;
 use tonic::Code;
 use tonic::transport::Channel;
 
+/// The pack directory as the CLI uploads it (.tar.gz made in memory).
 fn tar_gz_dir(dir: &std::path::Path) -> Vec<u8> {
-    let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut tar = tar::Builder::new(enc);
-    tar.append_dir_all(".", dir).unwrap();
-    tar.into_inner().unwrap().finish().unwrap()
+    callassist_client::packs::archive_bytes(dir).unwrap().0
 }
 
 fn medical_pack() -> Vec<u8> {

@@ -1,0 +1,162 @@
+//! Knowledge retrieval at 1k, 10k and 100k chunks: index ingest rate, HNSW recall@10 against
+//! the exact scan, and query latency p50/p99 of the whole search path (embed the query with
+//! the real e5-small model, vector search, BM25 keyword search, rank fusion).
+//!
+//! The corpus vectors are seeded random unit vectors (embedding 100k real chunks with e5 would
+//! take hours on 2 cores; random vectors are also the hardest case for HNSW recall); the
+//! corpus texts cycle through the built-in packs' real chunks, so BM25 sees real zh/en text.
+//! Real-embedding ingest speed is measured separately on the built-in packs.
+//!
+//! Usage: `RAYON_NUM_THREADS=2 cargo run --release -p callassist-benches --bin knowledge-bench
+//! [-- --sizes 1000,10000,100000 --queries 200]`
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use anyhow::Context;
+use callassist_inference::embed::{E5Embedder, EmbedKind, Embedder};
+use callassist_knowledge::index::{ChunkMeta, KeywordIndex, VectorIndex, VectorIndexConfig};
+use callassist_knowledge::{ChunkConfig, DocumentKind, Limits, chunk_pack, load_pack};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const DIM: usize = 384;
+
+fn random_unit(rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let v: Vec<f32> = (0..DIM).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.into_iter().map(|x| x / n).collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let sizes: Vec<usize> = arg("--sizes")
+        .unwrap_or_else(|| "1000,10000,100000".into())
+        .split(',')
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
+    let n_queries: usize = arg("--queries")
+        .map(|q| q.parse())
+        .transpose()?
+        .unwrap_or(200);
+
+    // Real texts: every chunk of the three built-in packs.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../knowledge/packs");
+    let mut texts = Vec::new();
+    for p in ["medical-devices", "industrial-automation", "b2b-saas"] {
+        let pack = load_pack(&root.join(p), &Limits::default()).context("loading built-in pack")?;
+        let chunks = chunk_pack(&pack, &ChunkConfig::default());
+        texts.extend(chunks.iter().map(|c| (c.kind, c.embedding_text())));
+    }
+    let queries = [
+        "客户说预算不够怎么回应",
+        "how long is the warranty",
+        "数据存放在哪里，符合个人信息保护法吗",
+        "can we pay monthly instead of upfront",
+        "和竞品相比你们的优势是什么",
+        "what is the uptime SLA",
+    ];
+
+    let home = callassist_models::ModelHome::from_env();
+    let mut e5 = E5Embedder::load(&callassist_models::e5_small_file(&home)?)?;
+
+    // Real-embedding ingest: embed every built-in chunk in batches of 16.
+    let all: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
+    let t = Instant::now();
+    for batch in all.chunks(16) {
+        e5.embed(batch, EmbedKind::Passage)?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "e5 passage embedding of the {} built-in chunks: {:.1} s, {:.1} chunks/s",
+        all.len(),
+        secs,
+        all.len() as f64 / secs
+    );
+
+    println!(
+        "| chunks | search path | index ingest chunks/s | keyword ingest chunks/s | recall@10 (HNSW vs exact) | p50 ms | p99 ms | embed p50 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    for &n in &sizes {
+        let cfg = VectorIndexConfig::default();
+        let exact = n <= cfg.exact_below;
+        let mut vectors = VectorIndex::new(DIM, cfg);
+        let items: Vec<_> = (0..n as u64)
+            .map(|row| {
+                let kind = texts[row as usize % texts.len()].0;
+                (
+                    row,
+                    ChunkMeta {
+                        tenant: "bench".into(),
+                        kind,
+                    },
+                    random_unit(&mut rng),
+                )
+            })
+            .collect();
+        let t = Instant::now();
+        vectors.bulk_load(items);
+        let vec_rate = n as f64 / t.elapsed().as_secs_f64();
+        let mut keywords = KeywordIndex::default();
+        let t = Instant::now();
+        for row in 0..n {
+            let (kind, text) = &texts[row % texts.len()];
+            keywords.insert("bench", row as u64, *kind, text);
+        }
+        let kw_rate = n as f64 / t.elapsed().as_secs_f64();
+
+        let probes: Vec<Vec<f32>> = (0..100).map(|_| random_unit(&mut rng)).collect();
+        let (mut found, mut total) = (0usize, 0usize);
+        for q in &probes {
+            let truth: HashSet<u64> = vectors
+                .search_exact("bench", q, 10, &[])
+                .iter()
+                .map(|s| s.row)
+                .collect();
+            found += vectors
+                .search_hnsw("bench", q, 10, &[])
+                .iter()
+                .filter(|s| truth.contains(&s.row))
+                .count();
+            total += truth.len();
+        }
+        let recall = found as f64 / total as f64;
+
+        let (mut lat, mut emb) = (Vec::new(), Vec::new());
+        for i in 0..n_queries {
+            let q = queries[i % queries.len()].to_string();
+            let t = Instant::now();
+            let v = e5
+                .embed(std::slice::from_ref(&q), EmbedKind::Query)?
+                .pop()
+                .unwrap_or_default();
+            emb.push(t.elapsed().as_secs_f64() * 1e3);
+            let a = vectors.search("bench", &v, 10, &[]);
+            let b = keywords.search("bench", &q, 10, &[] as &[DocumentKind]);
+            let fused = callassist_knowledge::index::reciprocal_rank_fusion(&[&a, &b]);
+            std::hint::black_box(fused);
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        lat.sort_by(f64::total_cmp);
+        emb.sort_by(f64::total_cmp);
+        println!(
+            "| {n} | {} | {vec_rate:.0} | {kw_rate:.0} | {recall:.4} | {:.1} | {:.1} | {:.1} |",
+            if exact { "exact scan" } else { "HNSW" },
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            percentile(&emb, 0.5),
+        );
+    }
+    Ok(())
+}
