@@ -7,6 +7,8 @@
 //! [--runs 3] [--window full|fit:PAD_MS]`
 //! Threads: set RAYON_NUM_THREADS (candle's float matmul pool) to pin the core count.
 
+mod flags;
+
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -45,12 +47,7 @@ fn load_clip(path: &std::path::Path, reference: &str) -> anyhow::Result<Clip> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let arg = flags::flag;
     let models = arg("--models").unwrap_or_else(|| "tiny.en,base".into());
     let runs: usize = arg("--runs").map(|r| r.parse()).transpose()?.unwrap_or(3);
     // `full` (30 s encoder window) or `fit:PAD_MS` (audio + padding only).

@@ -10,6 +10,8 @@
 //! Usage: `RAYON_NUM_THREADS=2 cargo run --release -p callassist-benches --bin knowledge-bench
 //! [-- --sizes 1000,10000,100000 --queries 200]`
 
+mod flags;
+
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -33,12 +35,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let arg = flags::flag;
     let sizes: Vec<usize> = arg("--sizes")
         .unwrap_or_else(|| "1000,10000,100000".into())
         .split(',')
