@@ -10,6 +10,8 @@ command -v python3 >/dev/null || need+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v cc >/dev/null || need+=(build-essential)
+# Synthesised test calls (assist-server/tests/espeak_call.rs).
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 # apt-get download (LibriVox test clips) needs package lists.
 if [ ${#need[@]} -gt 0 ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   sudo_ apt-get update -qq

@@ -121,6 +121,11 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
             let kb = crate::knowledge::Knowledge::open(&cfg.data.join("knowledge"), embed)?;
             state = state.with_knowledge(kb);
         }
+        std::fs::create_dir_all(&cfg.data)?;
+        let adoption = crate::adoption::AdoptionStore::open(&cfg.data.join("adoption.db"))?;
+        state = state.with_adoption(adoption);
+        let events = crate::eventlog::EventLog::open(&cfg.data.join("events.db"))?;
+        state = state.with_event_log(events);
         crate::serve(listener, state, crate::shutdown::shutdown_signal()).await
     })
 }

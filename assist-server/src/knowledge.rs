@@ -3,9 +3,11 @@
 //! parsed, chunked, embedded in batches and stored atomically; searches embed the query and
 //! fuse vector and keyword hits.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::assist::tenant::TenantRules;
 use callassist_inference::embed::{EmbedKind, EmbedPool};
 use callassist_knowledge::{
     ChunkConfig, DocumentKind, KnowledgeStore, Limits, PackSummary, SearchHit, StoreError,
@@ -31,7 +33,12 @@ pub enum KnowledgeError {
     Embed(#[from] callassist_inference::InferenceError),
     #[error("knowledge worker stopped")]
     Worker,
+    #[error("rules: {0}")]
+    Rules(#[from] callassist_knowledge::rules::RuleError),
 }
+
+/// Compiled rules by (tenant, pack filter).
+type RulesCache = HashMap<(String, Vec<String>), Arc<TenantRules>>;
 
 /// Shared handle to the knowledge base.
 #[derive(Clone)]
@@ -40,6 +47,8 @@ pub struct Knowledge {
     embed: EmbedPool,
     pub limits: Limits,
     chunking: ChunkConfig,
+    /// Compiled rules per (tenant, pack filter); dropped when the tenant's packs change.
+    rules: Arc<Mutex<RulesCache>>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -60,6 +69,7 @@ impl Knowledge {
             embed,
             limits: Limits::default(),
             chunking: ChunkConfig::default(),
+            rules: Arc::default(),
         })
     }
 
@@ -98,8 +108,76 @@ impl Knowledge {
             vectors.extend(self.embed.embed(texts, EmbedKind::Passage).await?);
         }
         let tenant = tenant.to_string();
-        self.with_store(move |s| Ok(s.put_pack(&tenant, &pack, &chunks, &vectors)?))
+        let t = tenant.clone();
+        let out = self
+            .with_store(move |s| Ok(s.put_pack(&t, &pack, &chunks, &vectors)?))
+            .await;
+        self.forget_rules(&tenant);
+        out
+    }
+
+    fn forget_rules(&self, tenant: &str) {
+        if let Ok(mut cache) = self.rules.lock() {
+            cache.retain(|(t, _), _| t != tenant);
+        }
+    }
+
+    /// The tenant's rules and stages compiled for a call (cached until its packs change);
+    /// only `packs` when not empty.
+    pub async fn tenant_rules(
+        &self,
+        tenant: &str,
+        packs: &[String],
+    ) -> Result<Arc<TenantRules>, KnowledgeError> {
+        let key = (tenant.to_string(), packs.to_vec());
+        if let Some(hit) = self.rules.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let t = tenant.to_string();
+        let filter = packs.to_vec();
+        let compiled = self
+            .with_store(move |s| {
+                let rules = s.rules(&t)?;
+                let stages = s.stages(&t)?;
+                Ok(Arc::new(TenantRules::compile(rules, stages, &filter)?))
+            })
+            .await?;
+        if let Ok(mut cache) = self.rules.lock() {
+            if cache.len() >= 1024 {
+                cache.clear();
+            }
+            cache.insert(key, compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    /// Query vectors of `texts` (for semantic matching of utterances and rule phrases).
+    pub async fn embed_queries(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, KnowledgeError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(EMBED_BATCH) {
+            out.extend(self.embed.embed(batch.to_vec(), EmbedKind::Query).await?);
+        }
+        Ok(out)
+    }
+
+    /// The embedded objection phrases of `rules` (computed once per compiled rule set).
+    pub async fn objection_vectors(
+        &self,
+        rules: &TenantRules,
+    ) -> Result<Arc<crate::assist::semantic::ObjectionVectors>, KnowledgeError> {
+        use crate::assist::semantic::{NEUTRAL_ANCHORS, ObjectionVectors, objection_phrases};
+        rules
+            .semantic
+            .get_or_try_init(|| async {
+                let phrases = objection_phrases(rules);
+                let texts = phrases.iter().map(|(_, p)| p.clone()).collect();
+                let vectors = self.embed_queries(texts).await?;
+                let anchors = NEUTRAL_ANCHORS.iter().map(|a| a.to_string()).collect();
+                let anchors = self.embed_queries(anchors).await?;
+                Ok(Arc::new(ObjectionVectors::new(&phrases, vectors, anchors)))
+            })
             .await
+            .cloned()
     }
 
     /// The tenant's packs.
@@ -110,12 +188,15 @@ impl Knowledge {
 
     /// Deletes a pack of the tenant.
     pub async fn delete(&self, tenant: &str, pack_id: &str) -> Result<(), KnowledgeError> {
-        let (tenant, id) = (tenant.to_string(), pack_id.to_string());
-        self.with_store(move |s| match s.delete_pack(&tenant, &id)? {
-            true => Ok(()),
-            false => Err(KnowledgeError::NotFound(id)),
-        })
-        .await
+        let (t, id) = (tenant.to_string(), pack_id.to_string());
+        let out = self
+            .with_store(move |s| match s.delete_pack(&t, &id)? {
+                true => Ok(()),
+                false => Err(KnowledgeError::NotFound(id)),
+            })
+            .await;
+        self.forget_rules(tenant);
+        out
     }
 
     /// The `k` best chunks of the tenant's knowledge for `query`.

@@ -2,10 +2,13 @@
 //! shared [`AppState`]. `main.rs` is a thin wrapper around [`cli::main`]; tests call
 //! [`serve`] with a listener bound to `127.0.0.1:0` and their own shutdown future.
 
+pub mod adoption;
+pub mod assist;
 pub mod call;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod eventlog;
 pub mod knowledge;
 mod recognizers;
 mod server;

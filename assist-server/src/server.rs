@@ -67,7 +67,11 @@ pub async fn serve(
         .add_service(KnowledgeServer::new(KnowledgeService::new(
             state.knowledge.clone(),
         )))
-        .add_service(EventsServer::new(EventsService));
+        .add_service(EventsServer::new(
+            EventsService::new(state.event_log.clone())
+                .with_shutdown(state.shutting_down())
+                .with_adoption(state.adoption.clone()),
+        ));
     let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
     tokio::select! {
         r = server => r?,

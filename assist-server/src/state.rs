@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use callassist_inference::asr::AsrPool;
 use tokio::sync::watch;
 
+use crate::adoption::AdoptionStore;
 use crate::config::ServerConfig;
 use crate::error::CallError;
+use crate::eventlog::EventLog;
 use crate::knowledge::Knowledge;
 
 /// Cloneable handle to everything a request handler needs.
@@ -18,6 +20,10 @@ pub struct AppState {
     pub asr: AsrPool,
     /// The knowledge base, when enabled.
     pub knowledge: Option<Knowledge>,
+    /// Suggestion adoption counters, when the server keeps data.
+    pub adoption: Option<AdoptionStore>,
+    /// The durable event log (CRM stream), when the server keeps data.
+    pub event_log: Option<EventLog>,
     calls: Arc<CallRegistry>,
 }
 
@@ -47,6 +53,8 @@ impl AppState {
             cfg: Arc::new(cfg),
             asr,
             knowledge: None,
+            adoption: None,
+            event_log: None,
             calls: Arc::new(CallRegistry {
                 active: AtomicUsize::new(0),
                 started: AtomicU64::new(0),
@@ -59,6 +67,23 @@ impl AppState {
     pub fn with_knowledge(mut self, kb: Knowledge) -> Self {
         self.knowledge = Some(kb);
         self
+    }
+
+    /// Adds the adoption store.
+    pub fn with_adoption(mut self, store: AdoptionStore) -> Self {
+        self.adoption = Some(store);
+        self
+    }
+
+    /// Adds the event log.
+    pub fn with_event_log(mut self, log: EventLog) -> Self {
+        self.event_log = Some(log);
+        self
+    }
+
+    /// Becomes true when shutdown begins (long-lived streams end then).
+    pub fn shutting_down(&self) -> watch::Receiver<bool> {
+        self.calls.draining.subscribe()
     }
 
     /// Reserves a slot for a new call, or says why not.

@@ -2,13 +2,16 @@
 //! the exact scan, and query latency p50/p99 of the whole search path (embed the query with
 //! the real e5-small model, vector search, BM25 keyword search, rank fusion).
 //!
-//! The corpus vectors are seeded random unit vectors (embedding 100k real chunks with e5 would
-//! take hours on 2 cores; random vectors are also the hardest case for HNSW recall); the
-//! corpus texts cycle through the built-in packs' real chunks, so BM25 sees real zh/en text.
-//! Real-embedding ingest speed is measured separately on the built-in packs.
+//! Corpus vectors are synthetic (embedding 100k real chunks with e5 takes hours on 2 cores),
+//! in two shapes: `random` (uniform on the sphere: no structure at all, the worst case for any
+//! graph index) and `clustered` (points scattered around topic centres, the shape sentence
+//! embeddings have). The corpus texts cycle through the built-in packs' real chunks, so BM25
+//! sees real zh/en text. Real-embedding ingest speed is measured on the built-in packs.
+//! `--ef` sweeps the HNSW search breadth and prints recall@10 and vector-search latency for
+//! each value next to the index's default policy.
 //!
 //! Usage: `RAYON_NUM_THREADS=2 cargo run --release -p callassist-benches --bin knowledge-bench
-//! [-- --sizes 1000,10000,100000 --queries 200]`
+//! [-- --sizes 1000,10000,100000 --queries 200 --corpus random,clustered --ef 128,256,512]`
 
 mod flags;
 
@@ -30,6 +33,15 @@ fn random_unit(rng: &mut ChaCha8Rng) -> Vec<f32> {
     v.into_iter().map(|x| x / n).collect()
 }
 
+/// A point near one of `centres` (cosine to its centre about 0.75).
+fn clustered_unit(rng: &mut ChaCha8Rng, centres: &[Vec<f32>]) -> Vec<f32> {
+    let c = &centres[rng.random_range(0..centres.len())];
+    let noise = random_unit(rng);
+    let v: Vec<f32> = c.iter().zip(&noise).map(|(a, b)| a + 0.9 * b).collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.into_iter().map(|x| x / n).collect()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -45,6 +57,17 @@ fn main() -> anyhow::Result<()> {
         .map(|q| q.parse())
         .transpose()?
         .unwrap_or(200);
+    let corpora: Vec<String> = arg("--corpus")
+        .unwrap_or_else(|| "random,clustered".into())
+        .split(',')
+        .map(String::from)
+        .collect();
+    let sweep: Vec<usize> = arg("--ef")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
 
     // Real texts: every chunk of the three built-in packs.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../knowledge/packs");
@@ -80,80 +103,118 @@ fn main() -> anyhow::Result<()> {
         all.len() as f64 / secs
     );
 
+    let cfg = VectorIndexConfig::default();
     println!(
-        "| chunks | search path | index ingest chunks/s | keyword ingest chunks/s | recall@10 (HNSW vs exact) | p50 ms | p99 ms | embed p50 ms |"
+        "index: M={} ef_construction={} ef_search=max({}, {} x sqrt(n)); exact scan up to {} chunks",
+        cfg.max_connections, cfg.ef_construction, cfg.ef_search, cfg.ef_per_sqrt_n, cfg.exact_below
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
-    for &n in &sizes {
-        let cfg = VectorIndexConfig::default();
-        let exact = n <= cfg.exact_below;
-        let mut vectors = VectorIndex::new(DIM, cfg);
-        let items: Vec<_> = (0..n as u64)
-            .map(|row| {
-                let kind = texts[row as usize % texts.len()].0;
-                (
-                    row,
-                    ChunkMeta {
-                        tenant: "bench".into(),
-                        kind,
-                    },
-                    random_unit(&mut rng),
-                )
-            })
-            .collect();
-        let t = Instant::now();
-        vectors.bulk_load(items);
-        let vec_rate = n as f64 / t.elapsed().as_secs_f64();
-        let mut keywords = KeywordIndex::default();
-        let t = Instant::now();
-        for row in 0..n {
-            let (kind, text) = &texts[row % texts.len()];
-            keywords.insert("bench", row as u64, *kind, text);
-        }
-        let kw_rate = n as f64 / t.elapsed().as_secs_f64();
-
-        let probes: Vec<Vec<f32>> = (0..100).map(|_| random_unit(&mut rng)).collect();
-        let (mut found, mut total) = (0usize, 0usize);
-        for q in &probes {
-            let truth: HashSet<u64> = vectors
-                .search_exact("bench", q, 10, &[])
-                .iter()
-                .map(|s| s.row)
+    println!(
+        "| corpus | chunks | search path | ef | index ingest chunks/s | keyword ingest chunks/s | recall@10 (HNSW vs exact) | p50 ms | p99 ms | embed p50 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut sweeps = Vec::new();
+    for corpus in &corpora {
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let centres: Vec<Vec<f32>> = (0..1000).map(|_| random_unit(&mut rng)).collect();
+        let draw = |rng: &mut ChaCha8Rng| match corpus.as_str() {
+            "clustered" => clustered_unit(rng, &centres),
+            _ => random_unit(rng),
+        };
+        for &n in &sizes {
+            let cfg = VectorIndexConfig::default();
+            let exact = n <= cfg.exact_below;
+            let mut vectors = VectorIndex::new(DIM, cfg);
+            let items: Vec<_> = (0..n as u64)
+                .map(|row| {
+                    let kind = texts[row as usize % texts.len()].0;
+                    (
+                        row,
+                        ChunkMeta {
+                            tenant: "bench".into(),
+                            kind,
+                        },
+                        draw(&mut rng),
+                    )
+                })
                 .collect();
-            found += vectors
-                .search_hnsw("bench", q, 10, &[])
-                .iter()
-                .filter(|s| truth.contains(&s.row))
-                .count();
-            total += truth.len();
-        }
-        let recall = found as f64 / total as f64;
-
-        let (mut lat, mut emb) = (Vec::new(), Vec::new());
-        for i in 0..n_queries {
-            let q = queries[i % queries.len()].to_string();
             let t = Instant::now();
-            let v = e5
-                .embed(std::slice::from_ref(&q), EmbedKind::Query)?
-                .pop()
-                .unwrap_or_default();
-            emb.push(t.elapsed().as_secs_f64() * 1e3);
-            let a = vectors.search("bench", &v, 10, &[]);
-            let b = keywords.search("bench", &q, 10, &[] as &[DocumentKind]);
-            let fused = callassist_knowledge::index::reciprocal_rank_fusion(&[&a, &b]);
-            std::hint::black_box(fused);
-            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            vectors.bulk_load(items);
+            let vec_rate = n as f64 / t.elapsed().as_secs_f64();
+            let mut keywords = KeywordIndex::default();
+            let t = Instant::now();
+            for row in 0..n {
+                let (kind, text) = &texts[row % texts.len()];
+                keywords.insert("bench", row as u64, *kind, text);
+            }
+            let kw_rate = n as f64 / t.elapsed().as_secs_f64();
+
+            let probes: Vec<Vec<f32>> = (0..100).map(|_| draw(&mut rng)).collect();
+            let truth: Vec<HashSet<u64>> = probes
+                .iter()
+                .map(|q| {
+                    vectors
+                        .search_exact("bench", q, 10, &[])
+                        .iter()
+                        .map(|s| s.row)
+                        .collect()
+                })
+                .collect();
+            let recall_at = |ef: usize| {
+                let (mut found, mut total, mut lat) = (0usize, 0usize, Vec::new());
+                for (q, truth) in probes.iter().zip(&truth) {
+                    let t = Instant::now();
+                    let got = vectors.search_hnsw_ef("bench", q, 10, &[], ef);
+                    lat.push(t.elapsed().as_secs_f64() * 1e3);
+                    found += got.iter().filter(|s| truth.contains(&s.row)).count();
+                    total += truth.len();
+                }
+                lat.sort_by(f64::total_cmp);
+                (found as f64 / total as f64, percentile(&lat, 0.5))
+            };
+            let ef = vectors.ef_for(n, 10);
+            let (recall, _) = recall_at(ef);
+            for &e in &sweep {
+                let (r, p50) = recall_at(e);
+                sweeps.push(format!("| {corpus} | {n} | {e} | {r:.4} | {p50:.2} |"));
+            }
+
+            let (mut lat, mut emb) = (Vec::new(), Vec::new());
+            for i in 0..n_queries {
+                let q = queries[i % queries.len()].to_string();
+                let t = Instant::now();
+                let v = e5
+                    .embed(std::slice::from_ref(&q), EmbedKind::Query)?
+                    .pop()
+                    .unwrap_or_default();
+                emb.push(t.elapsed().as_secs_f64() * 1e3);
+                let a = vectors.search("bench", &v, 10, &[]);
+                let b = keywords.search("bench", &q, 10, &[] as &[DocumentKind]);
+                let fused = callassist_knowledge::index::reciprocal_rank_fusion(&[&a, &b]);
+                std::hint::black_box(fused);
+                lat.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            lat.sort_by(f64::total_cmp);
+            emb.sort_by(f64::total_cmp);
+            println!(
+                "| {corpus} | {n} | {} | {} | {vec_rate:.0} | {kw_rate:.0} | {recall:.4} | {:.1} | {:.1} | {:.1} |",
+                if exact { "exact scan" } else { "HNSW" },
+                if exact {
+                    "-".to_string()
+                } else {
+                    ef.to_string()
+                },
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99),
+                percentile(&emb, 0.5),
+            );
         }
-        lat.sort_by(f64::total_cmp);
-        emb.sort_by(f64::total_cmp);
-        println!(
-            "| {n} | {} | {vec_rate:.0} | {kw_rate:.0} | {recall:.4} | {:.1} | {:.1} | {:.1} |",
-            if exact { "exact scan" } else { "HNSW" },
-            percentile(&lat, 0.5),
-            percentile(&lat, 0.99),
-            percentile(&emb, 0.5),
-        );
+    }
+    if !sweeps.is_empty() {
+        println!("\n| corpus | chunks | ef | recall@10 | HNSW search p50 ms |");
+        println!("|---|---|---|---|---|");
+        for line in sweeps {
+            println!("{line}");
+        }
     }
     Ok(())
 }

@@ -67,6 +67,7 @@ pub fn audio_config(audio: &WavAudio, opts: &CallOptions) -> pb::CallConfig {
         channel_roles: roles,
         interim_results: opts.interim_results,
         labels: Default::default(),
+        pack_ids: Vec::new(),
     }
 }
 

@@ -154,6 +154,57 @@ pub fn event_text(ev: &StreamCallResponse) -> Option<String> {
     }
 }
 
+/// A one-line human rendering of any event (partials, speech and metrics included).
+pub fn event_line(ev: &StreamCallResponse) -> String {
+    if let Some(line) = event_text(ev) {
+        return line;
+    }
+    let at = format!("{:>3}.{:01}s", ev.audio_ms / 1000, ev.audio_ms % 1000 / 100);
+    match &ev.event {
+        Some(Event::Transcript(t)) => format!("[{at}] {:<8} ({}...)", role(t.role), t.text),
+        Some(Event::Speech(s)) => {
+            format!("[{at}] SPEECH {} {}", role(s.role), speech_type(s.r#type))
+        }
+        Some(Event::Metrics(m)) => format!(
+            "[{at}] METRICS talk ratio {:.2}, coverage {:.2}, {} interruptions",
+            m.talk_ratio, m.coverage, m.interruptions
+        ),
+        _ => format!("[{at}] {}", event_type(ev)),
+    }
+}
+
+/// The JSON object of one logged event (`callassist subscribe --json`): [`event_json`] plus
+/// `cursor` (a string: pass it back as `--from`), `tenant_id` and `logged_at_ms`.
+pub fn envelope_json(env: &pb::EventEnvelope) -> Value {
+    let mut v = match &env.event {
+        Some(ev) => event_json(ev),
+        None => json!({"type": "unknown"}),
+    };
+    if let Value::Object(o) = &mut v {
+        o.insert("cursor".into(), env.cursor.clone().into());
+        o.insert("tenant_id".into(), env.tenant_id.clone().into());
+        o.insert("logged_at_ms".into(), env.logged_at_ms.into());
+    }
+    v
+}
+
+/// One human line per logged event: cursor, UTC time logged, call id, then the event.
+pub fn envelope_text(env: &pb::EventEnvelope) -> String {
+    let ms = env.logged_at_ms.max(0) as u64;
+    let day_ms = ms % 86_400_000;
+    let time = format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day_ms / 3_600_000,
+        day_ms / 60_000 % 60,
+        day_ms / 1000 % 60,
+        day_ms % 1000
+    );
+    match &env.event {
+        Some(ev) => format!("{:>8} {time} {} {}", env.cursor, ev.call_id, event_line(ev)),
+        None => format!("{:>8} {time} (empty event)", env.cursor),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +242,33 @@ mod tests {
         }
         assert_eq!(v["type"], "transcript");
         assert_eq!(v["role"], "customer");
+    }
+
+    #[test]
+    fn envelope_adds_cursor_tenant_and_time() {
+        let env = pb::EventEnvelope {
+            cursor: "17".into(),
+            tenant_id: "acme".into(),
+            logged_at_ms: 3_723_004,
+            event: Some(StreamCallResponse {
+                call_id: "c1".into(),
+                seq: 2,
+                audio_ms: 1500,
+                event: Some(Event::Speech(pb::SpeechEvent {
+                    role: pb::Role::Agent as i32,
+                    channel: 0,
+                    r#type: pb::SpeechEventType::SpeechBegin as i32,
+                })),
+            }),
+        };
+        let v = envelope_json(&env);
+        assert_eq!(v["cursor"], "17");
+        assert_eq!(v["tenant_id"], "acme");
+        assert_eq!(v["logged_at_ms"], 3_723_004);
+        assert_eq!(v["type"], "speech");
+        assert_eq!(v["call_id"], "c1");
+        let line = envelope_text(&env);
+        assert!(line.contains("17 01:02:03.004 c1"), "{line}");
+        assert!(line.contains("SPEECH agent speech_begin"), "{line}");
     }
 }

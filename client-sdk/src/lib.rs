@@ -1,8 +1,10 @@
 //! Typed async client for callassist, plus what the `callassist` command line is built from:
-//! WAV reading ([`wav`]), streaming a call ([`call`]) and JSON event output ([`json`]).
+//! WAV reading ([`wav`]), streaming a call ([`call`]), following the event log ([`events`])
+//! and JSON event output ([`json`]).
 
 pub mod call;
 mod error;
+pub mod events;
 pub mod json;
 pub mod packs;
 pub mod wav;

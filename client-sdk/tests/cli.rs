@@ -56,3 +56,18 @@ fn an_unreachable_server_is_reported_as_such() {
     assert!(!ok);
     assert!(err.contains("cannot connect"), "{err}");
 }
+
+#[test]
+fn subscribe_checks_its_flags_before_connecting() {
+    let (ok, err) = callassist(&["subscribe", "--tenant", "acme", "--type", "riks"]);
+    assert!(!ok);
+    assert!(err.contains("riks") && err.contains("transcript"), "{err}");
+
+    let (ok, err) = callassist(&["subscribe", "--type", "risk"]);
+    assert!(!ok);
+    assert!(err.contains("--tenant"), "{err}");
+
+    let (ok, err) = callassist(&["subscribe", "--tenant", "acme", "--from", "12"]);
+    assert!(!ok);
+    assert!(err.contains("cannot connect"), "{err}");
+}

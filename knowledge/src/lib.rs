@@ -18,6 +18,7 @@ pub mod index;
 mod manifest;
 mod normalize;
 mod pack;
+pub mod rules;
 mod source;
 mod store;
 mod validate;

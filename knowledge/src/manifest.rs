@@ -117,6 +117,10 @@ pub struct Rule {
     /// `emotion` rules: the detected emotion this rule copes with, e.g. `frustrated`.
     #[serde(default)]
     pub emotion: Option<String>,
+    /// Optional (extension of v1): example utterances that mean the same as the phrases in
+    /// other words; `objection` rules also fire on utterances close to them in meaning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
 }
 
 /// What a rule does when its phrases are heard (or, for `emotion`, its emotion is detected).

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::sink::{ClientGone, EventSink};
 use super::spec::role_name;
+use crate::assist::emotion::UtteranceAudio;
 use crate::error::CallError;
 
 /// Recognition jobs waiting per channel.
@@ -220,6 +221,7 @@ async fn recognize_loop(
             Job::Partial { utt, samples } => (utt, samples, false),
             Job::Final { utt, samples } => (utt, samples, true),
         };
+        let audio = utterance_audio(&samples);
         let req = AsrRequest {
             samples,
             language: s.language.clone(),
@@ -240,14 +242,32 @@ async fn recognize_loop(
             partial_shown.insert(utt.id.clone());
         }
         let event = transcript(&s, &utt, &out, is_final);
-        if sink.emit(utt.end_ms, event).await.is_err() {
+        if sink
+            .transcript(utt.end_ms, event, Some(audio))
+            .await
+            .is_err()
+        {
             return Ok(());
         }
     }
     Ok(())
 }
 
-fn transcript(s: &ChannelSettings, utt: &Utt, out: &AsrOutput, is_final: bool) -> Event {
+/// Loudness and length of an utterance's 16 kHz audio, for emotion.
+fn utterance_audio(samples: &[f32]) -> UtteranceAudio {
+    let energy = samples.iter().map(|x| x * x).sum::<f32>() / samples.len().max(1) as f32;
+    UtteranceAudio {
+        rms_dbfs: 10.0 * energy.max(1e-10).log10(),
+        duration_ms: samples.len() as u64 / 16,
+    }
+}
+
+fn transcript(
+    s: &ChannelSettings,
+    utt: &Utt,
+    out: &AsrOutput,
+    is_final: bool,
+) -> pb::TranscriptEvent {
     let (start_ms, end_ms) = match (out.segments.first(), out.segments.last()) {
         (Some(a), Some(b)) => (
             (utt.start_ms + a.start_ms).min(utt.end_ms),
@@ -255,7 +275,7 @@ fn transcript(s: &ChannelSettings, utt: &Utt, out: &AsrOutput, is_final: bool) -
         ),
         _ => (utt.start_ms, utt.end_ms),
     };
-    Event::Transcript(pb::TranscriptEvent {
+    pb::TranscriptEvent {
         role: s.role as i32,
         channel: s.index,
         utterance_id: utt.id.clone(),
@@ -267,5 +287,5 @@ fn transcript(s: &ChannelSettings, utt: &Utt, out: &AsrOutput, is_final: bool) -
         words: Vec::new(),
         language_code: out.language.clone(),
         confidence: out.avg_logprob.exp(),
-    })
+    }
 }

@@ -13,8 +13,10 @@ use tonic::{Status, Streaming};
 use tracing::Instrument;
 
 use super::channel::{self, ChannelInput, ChannelSettings};
-use super::sink::{ClientGone, EventSink, ResponseTx};
+use super::sink::{ClientGone, EventSink, ResponseTx, SinkParts};
 use super::spec::{self, CallSpec};
+use crate::assist::engine::CallEngine;
+use crate::assist::tenant::TenantRules;
 use crate::error::CallError;
 use crate::state::{AppState, CallSlot};
 
@@ -52,6 +54,8 @@ struct Session {
     frames_out_of_order: u64,
     last_seq: Option<u64>,
     texts: u32,
+    /// Samples per channel received so far (the call's audio clock).
+    samples_in: u64,
 }
 
 /// Runs one call to its end. `slot` is released when this returns.
@@ -110,7 +114,35 @@ async fn run_valid(
     tx: ResponseTx,
 ) {
     tracing::info!(audio = spec.audio.is_some(), "call started");
-    let sink = Arc::new(EventSink::new(spec.call_id.clone(), tx));
+    let (rules, rules_error) = match &state.knowledge {
+        None => (Arc::new(TenantRules::empty()), None),
+        Some(k) => match k.tenant_rules(&spec.tenant_id, &spec.packs).await {
+            Ok(r) => (r, None),
+            Err(e) => {
+                tracing::error!("loading the tenant's rules failed: {e}");
+                (Arc::new(TenantRules::empty()), Some(e.to_string()))
+            }
+        },
+    };
+    let parts = SinkParts {
+        tenant: spec.tenant_id.clone(),
+        engine: Some(CallEngine::new(rules)),
+        knowledge: state.knowledge.clone(),
+        log: state.event_log.clone(),
+        packs: spec.packs.clone(),
+    };
+    let sink = Arc::new(EventSink::with_parts(spec.call_id.clone(), tx, parts));
+    if let Some(msg) = rules_error {
+        let event = Event::Error(pb::ErrorEvent {
+            code: "UNAVAILABLE".into(),
+            message: format!(
+                "the tenant's rules could not be loaded, so no risk prompts on this call: {msg}"
+            ),
+        });
+        if sink.emit(0, event).await.is_err() {
+            return;
+        }
+    }
     let mut session = match Session::new(state, spec, sink.clone()) {
         Ok(s) => s,
         Err(e) => {
@@ -178,6 +210,7 @@ impl Session {
             frames_out_of_order: 0,
             last_seq: None,
             texts: 0,
+            samples_in: 0,
         })
     }
 
@@ -220,11 +253,7 @@ impl Session {
             .into()),
             Request::Audio(frame) => self.audio(frame).await,
             Request::Text(t) => self.text(t).await,
-            Request::Feedback(f) => Err(CallError::Invalid(format!(
-                "unknown suggestion_id {:?}: this call has issued no suggestion with that id",
-                f.suggestion_id
-            ))
-            .into()),
+            Request::Feedback(f) => self.feedback(f).await,
             Request::Finalize(_) => Ok(()),
         }
     }
@@ -262,7 +291,32 @@ impl Session {
         for (ch, samples) in self.channels.iter_mut().zip(&self.decoded) {
             ch.push(samples, &self.sink).await?;
         }
+        self.samples_in += self.decoded.first().map_or(0, Vec::len) as u64;
+        let rate = self.spec.audio.as_ref().map_or(16_000, |a| a.sample_rate) as u64;
+        self.sink.advance(self.samples_in * 1000 / rate).await?;
         Ok(())
+    }
+
+    /// Feedback on a suggestion: recorded when valid; otherwise the client gets an error
+    /// event saying what to fix and the call goes on (a bad click must not end a live call).
+    async fn feedback(&mut self, f: pb::SuggestionFeedback) -> Result<(), Outcome> {
+        match self.sink.feedback(&f) {
+            Ok(record) => {
+                if let Some(adoption) = &self.state.adoption {
+                    adoption
+                        .record(&self.spec.tenant_id, &self.spec.agent_id, &record)
+                        .await;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let event = Event::Error(pb::ErrorEvent {
+                    code: "INVALID_ARGUMENT".into(),
+                    message: format!("feedback ignored: {e}"),
+                });
+                Ok(self.sink.emit(0, event).await?)
+            }
+        }
     }
 
     async fn text(&mut self, t: pb::TextUtterance) -> Result<(), Outcome> {
@@ -293,7 +347,7 @@ impl Session {
         }
         self.texts += 1;
         let at = self.texts as u64 * 1000;
-        let event = Event::Transcript(pb::TranscriptEvent {
+        let event = pb::TranscriptEvent {
             role: role as i32,
             channel: 0,
             utterance_id: format!("{}-t{}", spec::role_name(role), self.texts),
@@ -305,8 +359,9 @@ impl Session {
             words: Vec::new(),
             language_code: self.spec.language.clone().unwrap_or_default(),
             confidence: 1.0,
-        });
-        self.sink.emit(at, event).await?;
+        };
+        self.sink.transcript(at, event, None).await?;
+        self.sink.advance(at).await?;
         Ok(())
     }
 
@@ -330,6 +385,15 @@ impl Session {
         }
         if self.spec.audio.is_none() {
             audio_ms = self.texts as u64 * 1000;
+        }
+        if let Err(gone) = self.sink.finish(audio_ms).await {
+            return gone.into();
+        }
+        if let Some(adoption) = &self.state.adoption {
+            let issued = self.sink.suggestions_issued();
+            adoption
+                .issued(&self.spec.tenant_id, &self.spec.agent_id, issued)
+                .await;
         }
         let end = pb::CallEnd {
             audio_ms,

@@ -26,6 +26,8 @@ pub struct CallSpec {
     /// `None` for a text-only call.
     pub audio: Option<AudioSpec>,
     pub interim_results: bool,
+    /// Packs whose rules apply (empty = all of the tenant's).
+    pub packs: Vec<String>,
 }
 
 fn invalid(msg: impl Into<String>) -> CallError {
@@ -78,6 +80,21 @@ pub fn validate(cfg: &pb::CallConfig) -> Result<CallSpec, CallError> {
         }
     };
     let audio = audio_spec(cfg)?;
+    if cfg.pack_ids.len() > 64 {
+        return Err(invalid(format!(
+            "config.pack_ids has {} entries: name at most 64 packs",
+            cfg.pack_ids.len()
+        )));
+    }
+    if let Some(bad) = cfg
+        .pack_ids
+        .iter()
+        .find(|p| !callassist_knowledge::is_valid_pack_id(p))
+    {
+        return Err(invalid(format!(
+            "config.pack_ids contains {bad:?}: pack ids are 1-64 characters of a-z 0-9 -"
+        )));
+    }
     Ok(CallSpec {
         call_id,
         tenant_id,
@@ -85,6 +102,7 @@ pub fn validate(cfg: &pb::CallConfig) -> Result<CallSpec, CallError> {
         language,
         audio,
         interim_results: cfg.interim_results,
+        packs: cfg.pack_ids.clone(),
     })
 }
 

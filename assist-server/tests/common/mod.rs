@@ -69,6 +69,12 @@ pub fn fake_state(delay_ms: u64) -> AppState {
     AppState::new(config(), AsrPool::new(vec![rec], 4))
 }
 
+/// `state` with an event log at `dir/events.db`.
+pub fn with_event_log(state: AppState, dir: &std::path::Path) -> AppState {
+    let log = callassist_server::eventlog::EventLog::open(&dir.join("events.db")).unwrap();
+    state.with_event_log(log)
+}
+
 /// A server state with the real Whisper tiny.en.
 pub fn tiny_state() -> AppState {
     let mut cfg = config();
@@ -84,7 +90,7 @@ pub fn jfk() -> WavAudio {
     WavAudio::read(&callassist_models::jfk_wav(&home).unwrap()).unwrap()
 }
 
-fn pcm16_samples(a: &WavAudio) -> Vec<f32> {
+pub fn pcm16_samples(a: &WavAudio) -> Vec<f32> {
     assert_eq!(a.encoding, AudioEncoding::Linear16);
     a.data
         .chunks_exact(2)
@@ -93,8 +99,13 @@ fn pcm16_samples(a: &WavAudio) -> Vec<f32> {
 }
 
 fn downsample_16k_to_8k(x: &[f32]) -> Vec<f32> {
+    resample(x, 16_000, 8_000)
+}
+
+/// `x` at `from` Hz resampled to `to` Hz (offline, for building test calls).
+pub fn resample(x: &[f32], from: usize, to: usize) -> Vec<f32> {
     use rubato::{FftFixedInOut, Resampler};
-    let mut r = FftFixedInOut::<f32>::new(16_000, 8_000, 1024, 1).unwrap();
+    let mut r = FftFixedInOut::<f32>::new(from, to, 1024, 1).unwrap();
     let need = r.input_frames_next();
     let delay = r.output_delay();
     let mut padded = x.to_vec();
@@ -104,7 +115,7 @@ fn downsample_16k_to_8k(x: &[f32]) -> Vec<f32> {
         out.extend_from_slice(&r.process(&[c], None).unwrap()[0]);
     }
     out.drain(..delay.min(out.len()));
-    out.truncate(x.len() / 2);
+    out.truncate(x.len() * to / from);
     out
 }
 

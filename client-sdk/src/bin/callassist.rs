@@ -64,7 +64,45 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Follow a tenant's call events from the server's event log (backlog, then live) until
+    /// Ctrl-C.
+    Subscribe(SubscribeArgs),
 }
+
+#[derive(Debug, Args)]
+struct SubscribeArgs {
+    /// Tenant whose events to follow.
+    #[arg(long)]
+    tenant: String,
+    /// Resume after this cursor (the `cursor` of the last event processed); default: from the
+    /// beginning of the log.
+    #[arg(long = "from")]
+    from: Option<String>,
+    /// Only events of this type (repeatable).
+    #[arg(long = "type", value_parser = EVENT_TYPES)]
+    types: Vec<String>,
+    /// Only events of this call (repeatable).
+    #[arg(long = "call")]
+    call_ids: Vec<String>,
+    /// Print one JSON object per event (the `call --json` fields plus `cursor`, `tenant_id`,
+    /// `logged_at_ms`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The event type names the server's filter accepts.
+const EVENT_TYPES: [&str; 10] = [
+    "transcript",
+    "speech",
+    "risk",
+    "suggestion",
+    "emotion",
+    "stage",
+    "metrics",
+    "summary",
+    "end",
+    "error",
+];
 
 #[derive(Debug, Subcommand)]
 enum PackCmd {
@@ -127,6 +165,9 @@ fn main() -> ExitCode {
         Cmd::Models { args } => delegate("models", args),
         Cmd::Call(args) => runtime().and_then(|rt| rt.block_on(run_call(&cli.server, args))),
         Cmd::Pack { cmd } => runtime().and_then(|rt| rt.block_on(run_pack(&cli.server, cmd))),
+        Cmd::Subscribe(args) => {
+            runtime().and_then(|rt| rt.block_on(run_subscribe(&cli.server, args)))
+        }
         Cmd::Search {
             query,
             tenant,
@@ -296,4 +337,45 @@ async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Err(callassist_client::ClientError::Truncated.into())
+}
+
+async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<ExitCode> {
+    use futures::StreamExt;
+
+    let client = Client::connect(server).await?;
+    let request = callassist_client::pb::SubscribeRequest {
+        tenant_id: args.tenant.clone(),
+        from_cursor: args.from.clone().unwrap_or_default(),
+        types: args.types.clone(),
+        call_ids: args.call_ids.clone(),
+    };
+    let mut events = client.subscribe_with(request).await?;
+    let mut last = args.from.clone();
+    let resume = |last: &Option<String>| match last {
+        Some(c) => format!("resume with --from {c}"),
+        None => "nothing received yet".to_string(),
+    };
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let item = tokio::select! {
+            _ = &mut ctrl_c => {
+                eprintln!("stopped; {}", resume(&last));
+                return Ok(ExitCode::SUCCESS);
+            }
+            item = events.next() => item,
+        };
+        match item {
+            Some(Ok(env)) => {
+                if args.json {
+                    println!("{}", json::envelope_json(&env));
+                } else {
+                    println!("{}", json::envelope_text(&env));
+                }
+                last = Some(env.cursor);
+            }
+            Some(Err(e)) => bail!("{e}; {}", resume(&last)),
+            None => bail!("the server ended the subscription; {}", resume(&last)),
+        }
+    }
 }

@@ -25,6 +25,8 @@ pub struct VectorIndexConfig {
     pub exact_below: usize,
     /// Rebuild the graph when more than this fraction of its points is soft-deleted.
     pub rebuild_deleted_fraction: f32,
+    /// Search breadth grows as this times the square root of the tenant's size.
+    pub ef_per_sqrt_n: f32,
 }
 
 impl Default for VectorIndexConfig {
@@ -35,6 +37,7 @@ impl Default for VectorIndexConfig {
             ef_search: 128,
             exact_below: 5_000,
             rebuild_deleted_fraction: 0.2,
+            ef_per_sqrt_n: 0.0,
         }
     }
 }
@@ -217,6 +220,26 @@ impl VectorIndex {
         k: usize,
         kinds: &[DocumentKind],
     ) -> Vec<Scored> {
+        let ef = self.ef_for(self.len(tenant), k);
+        self.search_hnsw_ef(tenant, query, k, kinds, ef)
+    }
+
+    /// The search breadth used for a tenant of `n` live vectors: `ef_search`, raised with
+    /// the tenant's size (`ef_per_sqrt_n` x sqrt(n)) so recall holds as the graph grows.
+    pub fn ef_for(&self, n: usize, k: usize) -> usize {
+        let scaled = (self.config.ef_per_sqrt_n * (n as f32).sqrt()).ceil() as usize;
+        self.config.ef_search.max(scaled).max(k)
+    }
+
+    /// HNSW search with an explicit breadth `ef` (benchmarks sweep it).
+    pub fn search_hnsw_ef(
+        &self,
+        tenant: &str,
+        query: &[f32],
+        k: usize,
+        kinds: &[DocumentKind],
+        ef: usize,
+    ) -> Vec<Scored> {
         if k == 0 || self.is_empty(tenant) || query.len() != self.dim {
             return Vec::new();
         }
@@ -229,7 +252,7 @@ impl VectorIndex {
                     .get(&row)
                     .is_some_and(|p| p.meta.tenant == tenant && kind_allowed(kinds, p.meta.kind))
         };
-        let ef = self.config.ef_search.max(k);
+        let ef = ef.max(k);
         self.hnsw
             .search_filter(&query, k, ef, Some(&filter))
             .into_iter()
