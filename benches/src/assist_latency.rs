@@ -141,11 +141,14 @@ async fn run(calls: usize, utterances: usize, gap: Duration) -> anyhow::Result<(
             one_call(client, c, utterances, gap).await
         }));
     }
-    let mut lat = Vec::new();
+    let (mut lat, mut round) = (Vec::new(), Vec::new());
     for t in tasks {
-        lat.extend(t.await??);
+        let (l, r) = t.await??;
+        lat.extend(l);
+        round.extend(r);
     }
     lat.sort_by(f64::total_cmp);
+    round.sort_by(f64::total_cmp);
     println!(
         "final transcript -> risk event on the wire ({} risk events, {calls} concurrent calls, {gap:?} between utterances): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         lat.len(),
@@ -153,19 +156,24 @@ async fn run(calls: usize, utterances: usize, gap: Duration) -> anyhow::Result<(
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or_default()
     );
+    println!(
+        "utterance sent by the client -> its risk event received (loopback round trip, upper bound of the server side): p50 {:.3} ms, p99 {:.3} ms",
+        percentile(&round, 0.5),
+        percentile(&round, 0.99)
+    );
     let _ = stop_tx.send(());
     server.await??;
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
 
-/// Streams one text call and returns transcript->risk gaps in ms.
+/// Streams one text call; returns transcript->risk gaps and utterance-sent->risk times, in ms.
 async fn one_call(
     client: callassist_client::Client,
     n: usize,
     utterances: usize,
     gap: Duration,
-) -> anyhow::Result<Vec<f64>> {
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
     let (tx, rx) = mpsc::channel(64);
     tx.send(pb::StreamCallRequest {
         request: Some(Request::Config(pb::CallConfig {
@@ -180,6 +188,8 @@ async fn one_call(
         .stream_call(ReceiverStream::new(rx))
         .await?
         .into_inner();
+    let sent: std::sync::Arc<std::sync::Mutex<HashMap<usize, Instant>>> = Default::default();
+    let sent_by_sender = sent.clone();
     let sender = tokio::spawn(async move {
         for i in 0..utterances {
             let (role, text) = LINES[(i + n) % LINES.len()];
@@ -189,6 +199,9 @@ async fn one_call(
                     text: text.into(),
                 })),
             };
+            if let Ok(mut m) = sent_by_sender.lock() {
+                m.insert(i + 1, Instant::now());
+            }
             if tx.send(msg).await.is_err() {
                 return;
             }
@@ -201,7 +214,7 @@ async fn one_call(
             .await;
     });
     let mut seen: HashMap<String, Instant> = HashMap::new();
-    let mut lat = Vec::new();
+    let (mut lat, mut round) = (Vec::new(), Vec::new());
     while let Some(msg) = stream.message().await? {
         let now = Instant::now();
         match msg.event {
@@ -212,11 +225,18 @@ async fn one_call(
                 if let Some(t) = seen.get(&r.utterance_id) {
                     lat.push(now.duration_since(*t).as_secs_f64() * 1e3);
                 }
+                let index = r
+                    .utterance_id
+                    .rsplit_once("-t")
+                    .and_then(|(_, n)| n.parse().ok());
+                if let Some(t) = index.and_then(|i: usize| sent.lock().ok()?.get(&i).copied()) {
+                    round.push(now.duration_since(t).as_secs_f64() * 1e3);
+                }
             }
             Some(Event::End(_)) => break,
             _ => {}
         }
     }
     sender.await?;
-    Ok(lat)
+    Ok((lat, round))
 }

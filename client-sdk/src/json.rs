@@ -84,7 +84,8 @@ pub fn event_json(ev: &StreamCallResponse) -> Value {
         Some(Event::Risk(r)) => json!({
             "rule_id": r.rule_id, "kind": risk_kind(r.kind), "role": role(r.role),
             "utterance_id": r.utterance_id, "matched": r.matched, "severity": severity(r.severity),
-            "message": r.message,
+            "message": r.message, "pack_id": r.pack_id, "semantic": r.semantic,
+            "confidence": r.confidence,
         }),
         Some(Event::Suggestion(s)) => json!({
             "suggestion_id": s.suggestion_id, "text": s.text, "citations": citations(&s.citations),
@@ -105,7 +106,8 @@ pub fn event_json(ev: &StreamCallResponse) -> Value {
             "talk_ratio": m.talk_ratio, "coverage": m.coverage, "interruptions": m.interruptions,
             "longest_monologue_ms": m.longest_monologue_ms, "silence_ms": m.silence_ms,
             "agent_questions": m.agent_questions, "agent_talk_ms": m.agent_talk_ms,
-            "customer_talk_ms": m.customer_talk_ms,
+            "customer_talk_ms": m.customer_talk_ms, "suggestions": m.suggestions,
+            "suggestions_accepted": m.suggestions_accepted, "adoption": m.adoption,
         }),
         Some(Event::Summary(s)) => json!({
             "text": s.text, "action_items": s.action_items, "final_stage": s.final_stage,

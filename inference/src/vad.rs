@@ -1,6 +1,8 @@
-//! Energy-based voice-activity detection and endpointing for one 16 kHz channel: an adaptive
-//! noise floor, a start hangover, pre-roll so first syllables are kept, and an end-of-utterance
-//! silence threshold. Digital silence and steady low hiss never open an utterance.
+//! Voice-activity detection and endpointing for one 16 kHz channel: a frame is speech when it
+//! is loud enough (above an adaptive noise floor and an absolute level) and not spectrally flat
+//! (`spectral.rs`: white or broadband noise is flat, voiced speech has harmonics); a start
+//! hangover, pre-roll so first syllables are kept, and an end-of-utterance silence threshold.
+//! Digital silence, steady low hiss and loud white noise never open an utterance.
 
 /// Endpointing thresholds.
 #[derive(Clone, Debug)]
@@ -21,6 +23,8 @@ pub struct VadConfig {
     pub post_roll_ms: u32,
     /// An utterance longer than this is cut (and a new one starts at once).
     pub max_utterance_ms: u32,
+    /// Frames flatter than this (spectral flatness, 0..1) are noise, however loud.
+    pub max_flatness: f32,
 }
 
 impl Default for VadConfig {
@@ -34,6 +38,7 @@ impl Default for VadConfig {
             pre_roll_ms: 240,
             post_roll_ms: 200,
             max_utterance_ms: 20_000,
+            max_flatness: 0.45,
         }
     }
 }
@@ -64,6 +69,7 @@ pub struct Endpointer {
     history: std::collections::VecDeque<f32>,
     run: u32,
     utt: Option<Utterance>,
+    flatness: crate::spectral::Flatness,
 }
 
 #[derive(Debug)]
@@ -87,6 +93,7 @@ impl Endpointer {
             history: Default::default(),
             run: 0,
             utt: None,
+            flatness: crate::spectral::Flatness::new(frame_len, crate::SAMPLE_RATE),
         }
     }
 
@@ -141,7 +148,8 @@ impl Endpointer {
     fn frame(&mut self, frame: &[f32], events: &mut Vec<VadEvent>) {
         let energy = frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32;
         let db = 10.0 * (energy + 1e-12).log10();
-        let is_speech = db > self.cfg.min_db && db > self.floor_db + self.cfg.db_over_floor;
+        let loud = db > self.cfg.min_db && db > self.floor_db + self.cfg.db_over_floor;
+        let is_speech = loud && self.flatness.measure(frame) < self.cfg.max_flatness;
         let frame_start = self.pos;
         self.pos += frame.len() as u64;
 
@@ -253,6 +261,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn loud_white_noise_never_opens_an_utterance() {
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let noise: Vec<f32> = (0..16_000 * 20)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0) * 0.3
+            })
+            .collect();
+        ep.push(&vec![0.0; 16_000 * 5], &mut ev);
+        ep.push(&noise, &mut ev);
+        ep.flush(&mut ev);
+        assert!(ev.is_empty(), "{ev:?}");
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Default for VectorIndexConfig {
             ef_search: 128,
             exact_below: 5_000,
             rebuild_deleted_fraction: 0.2,
-            ef_per_sqrt_n: 0.0,
+            ef_per_sqrt_n: 4.0,
         }
     }
 }
@@ -232,6 +232,11 @@ impl VectorIndex {
     }
 
     /// HNSW search with an explicit breadth `ef` (benchmarks sweep it).
+    ///
+    /// The graph is searched without a filter and the `ef` candidates are filtered afterwards
+    /// (tenant, kinds, soft-deleted rows): hnsw_rs's own filtered search never stops early and
+    /// visits most of the graph (30 ms at 100k instead of a few). Only when too few of the
+    /// candidates pass does it fall back to that filtered search.
     pub fn search_hnsw_ef(
         &self,
         tenant: &str,
@@ -244,7 +249,7 @@ impl VectorIndex {
             return Vec::new();
         }
         let query = unit(query);
-        let filter = |id: &usize| {
+        let keep = |id: &usize| {
             let row = *id as u64;
             !self.deleted.contains(&row)
                 && self
@@ -253,13 +258,25 @@ impl VectorIndex {
                     .is_some_and(|p| p.meta.tenant == tenant && kind_allowed(kinds, p.meta.kind))
         };
         let ef = ef.max(k);
+        let scored = |n: &hnsw_rs::prelude::Neighbour| Scored {
+            row: n.d_id as u64,
+            score: 1.0 - n.distance,
+        };
+        let found: Vec<Scored> = self
+            .hnsw
+            .search(&query, ef, ef)
+            .iter()
+            .filter(|n| keep(&n.d_id))
+            .take(k)
+            .map(scored)
+            .collect();
+        if found.len() >= k.min(self.len(tenant)) {
+            return found;
+        }
         self.hnsw
-            .search_filter(&query, k, ef, Some(&filter))
-            .into_iter()
-            .map(|n| Scored {
-                row: n.d_id as u64,
-                score: 1.0 - n.distance,
-            })
+            .search_filter(&query, k, ef, Some(&keep))
+            .iter()
+            .map(scored)
             .collect()
     }
 }
