@@ -1,5 +1,5 @@
 //! Command line of `callassist-server` (also reached as `callassist serve` and
-//! `callassist models pull`): serve, or fetch/verify/convert models.
+//! `callassist models pull`): serve, fetch/verify/convert models, or manage API keys.
 
 use std::process::ExitCode;
 
@@ -30,6 +30,14 @@ enum Cmd {
     Models {
         #[command(subcommand)]
         cmd: ModelsCmd,
+    },
+    /// Manage API keys (`<data>/keys.json`).
+    Keys {
+        /// The server's data directory.
+        #[arg(long, env = "CALLASSIST_DATA", default_value = ".callassist/data")]
+        data: std::path::PathBuf,
+        #[command(subcommand)]
+        cmd: crate::auth::cli::KeysCmd,
     },
 }
 
@@ -75,6 +83,7 @@ pub fn main() -> ExitCode {
         Cmd::Models {
             cmd: ModelsCmd::Path { asset },
         } => asset_path(&asset),
+        Cmd::Keys { data, cmd } => crate::auth::cli::run(cmd, &data),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,6 +92,29 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// API keys when `<data>/keys.json` holds an active key; otherwise open, on loopback only.
+fn choose_auth(cfg: &ServerConfig) -> anyhow::Result<crate::auth::Auth> {
+    let store = crate::auth::KeyStore::new(&crate::auth::cli::key_file(&cfg.data));
+    if store.has_active_keys()? {
+        tracing::info!("API keys required (roles agent, crm, admin; tenant from the key)");
+        return Ok(crate::auth::Auth::Keys(std::sync::Arc::new(store)));
+    }
+    if !cfg.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "no API keys in {}: refusing to serve {} without authentication; create keys with \
+             `callassist-server keys create --tenant T --role agent|crm|admin`, or listen on loopback",
+            crate::auth::cli::key_file(&cfg.data).display(),
+            cfg.listen
+        );
+    }
+    tracing::warn!(
+        "NO AUTHENTICATION: no API keys in {}; any local process may act for any tenant \
+         (loopback only). Create keys with `callassist-server keys create` to require them.",
+        crate::auth::cli::key_file(&cfg.data).display()
+    );
+    Ok(crate::auth::Auth::Open)
 }
 
 fn asset_path(name: &str) -> anyhow::Result<()> {
@@ -124,8 +156,32 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
         std::fs::create_dir_all(&cfg.data)?;
         let adoption = crate::adoption::AdoptionStore::open(&cfg.data.join("adoption.db"))?;
         state = state.with_adoption(adoption);
+        state = state.with_auth(choose_auth(&cfg)?);
         let events = crate::eventlog::EventLog::open(&cfg.data.join("events.db"))?;
         state = state.with_event_log(events);
         crate::serve(listener, state, crate::shutdown::shutdown_signal()).await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Auth, KeyStore, Role};
+
+    #[test]
+    fn no_keys_means_open_on_loopback_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = ServerConfig {
+            data: dir.path().to_path_buf(),
+            ..ServerConfig::default()
+        };
+        assert!(matches!(choose_auth(&cfg).unwrap(), Auth::Open));
+        cfg.listen = "0.0.0.0:50051".parse().unwrap();
+        let err = choose_auth(&cfg).unwrap_err().to_string();
+        assert!(err.contains("without authentication"), "{err}");
+        KeyStore::new(&crate::auth::cli::key_file(dir.path()))
+            .create("acme", Role::Agent)
+            .unwrap();
+        assert!(matches!(choose_auth(&cfg).unwrap(), Auth::Keys(_)));
+    }
 }

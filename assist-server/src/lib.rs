@@ -4,6 +4,7 @@
 
 pub mod adoption;
 pub mod assist;
+pub mod auth;
 pub mod call;
 pub mod cli;
 pub mod config;

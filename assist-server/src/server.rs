@@ -9,6 +9,7 @@ use callassist_proto::v1::events_server::EventsServer;
 use callassist_proto::v1::knowledge_server::KnowledgeServer;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic_health::ServingStatus;
 
 use crate::services::{call::CallService, events::EventsService, knowledge::KnowledgeService};
@@ -57,20 +58,26 @@ pub async fn serve(
         let _ = stopped_tx.send(());
     };
 
+    let guard = crate::auth::interceptor(state.auth.clone());
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(
+        .add_service(InterceptedService::new(
             CallAssistServer::new(CallService::new(state.clone()))
                 .max_decoding_message_size(MAX_MESSAGE),
-        )
-        .add_service(KnowledgeServer::new(KnowledgeService::new(
-            state.knowledge.clone(),
-        )))
-        .add_service(EventsServer::new(
-            EventsService::new(state.event_log.clone())
-                .with_shutdown(state.shutting_down())
-                .with_adoption(state.adoption.clone()),
+            guard.clone(),
+        ))
+        .add_service(InterceptedService::new(
+            KnowledgeServer::new(KnowledgeService::new(state.knowledge.clone())),
+            guard.clone(),
+        ))
+        .add_service(InterceptedService::new(
+            EventsServer::new(
+                EventsService::new(state.event_log.clone())
+                    .with_shutdown(state.shutting_down())
+                    .with_adoption(state.adoption.clone()),
+            ),
+            guard,
         ));
     let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
     tokio::select! {

@@ -8,6 +8,7 @@ use callassist_inference::asr::AsrPool;
 use tokio::sync::watch;
 
 use crate::adoption::AdoptionStore;
+use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::error::CallError;
 use crate::eventlog::EventLog;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub knowledge: Option<Knowledge>,
     /// Suggestion adoption counters, when the server keeps data.
     pub adoption: Option<AdoptionStore>,
+    /// How callers are authenticated (open unless a key file is in use).
+    pub auth: Auth,
     /// The durable event log (CRM stream), when the server keeps data.
     pub event_log: Option<EventLog>,
     calls: Arc<CallRegistry>,
@@ -54,6 +57,7 @@ impl AppState {
             asr,
             knowledge: None,
             adoption: None,
+            auth: Auth::Open,
             event_log: None,
             calls: Arc::new(CallRegistry {
                 active: AtomicUsize::new(0),
@@ -66,6 +70,12 @@ impl AppState {
     /// Adds a knowledge base.
     pub fn with_knowledge(mut self, kb: Knowledge) -> Self {
         self.knowledge = Some(kb);
+        self
+    }
+
+    /// Authenticates callers with `auth`.
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
         self
     }
 

@@ -4,13 +4,13 @@
 
 mod common;
 
+use callassist_client::AuthChannel as Channel;
 use callassist_client::pb::{self, knowledge_client::KnowledgeClient, upload_pack_request};
 use callassist_inference::embed::EmbedPool;
 use callassist_inference::testing::FakeEmbedder;
 use callassist_server::knowledge::Knowledge;
 use common::*;
 use tonic::Code;
-use tonic::transport::Channel;
 
 /// The pack directory as the CLI uploads it (.tar.gz made in memory).
 fn tar_gz_dir(dir: &std::path::Path) -> Vec<u8> {

@@ -3,9 +3,9 @@
 
 use std::pin::Pin;
 
+use crate::AuthChannel;
 use callassist_proto::v1::events_client::EventsClient;
 use futures::{Stream, StreamExt};
-use tonic::transport::Channel;
 
 use crate::{Client, ClientError, pb};
 
@@ -14,7 +14,7 @@ use crate::{Client, ClientError, pb};
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::EventEnvelope, ClientError>> + Send>>;
 
 impl Client {
-    fn events(&self) -> EventsClient<Channel> {
+    fn events(&self) -> EventsClient<AuthChannel> {
         EventsClient::new(self.channel()).max_decoding_message_size(16 * 1024 * 1024)
     }
 

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use crate::AuthChannel;
 use callassist_proto::v1::knowledge_client::KnowledgeClient;
-use tonic::transport::Channel;
 
 use crate::pb::{self, upload_pack_request::Request};
 use crate::{Client, ClientError};
@@ -51,7 +51,7 @@ pub fn archive_bytes(path: &Path) -> Result<(Vec<u8>, &'static str), ClientError
 }
 
 impl Client {
-    fn knowledge(&self) -> KnowledgeClient<Channel> {
+    fn knowledge(&self) -> KnowledgeClient<AuthChannel> {
         KnowledgeClient::new(self.channel())
     }
 

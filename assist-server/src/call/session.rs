@@ -17,6 +17,7 @@ use super::sink::{ClientGone, EventSink, ResponseTx, SinkParts};
 use super::spec::{self, CallSpec};
 use crate::assist::engine::CallEngine;
 use crate::assist::tenant::TenantRules;
+use crate::auth::Principal;
 use crate::error::CallError;
 use crate::state::{AppState, CallSlot};
 
@@ -62,6 +63,7 @@ struct Session {
 pub async fn run(
     state: AppState,
     slot: CallSlot,
+    principal: Principal,
     mut inbound: Streaming<pb::StreamCallRequest>,
     tx: ResponseTx,
 ) {
@@ -96,13 +98,23 @@ pub async fn run(
         }
         Ok(None) | Err(_) => return,
     };
-    let spec = match spec::validate(&first) {
+    let mut spec = match spec::validate(&first) {
         Ok(s) => s,
         Err(e) => {
             let _ = tx.send(Err(e.into())).await;
             return;
         }
     };
+    // The tenant comes from the key, never from the request body.
+    if principal != Principal::Open {
+        match principal.tenant_for(&first.tenant_id) {
+            Ok(t) => spec.tenant_id = t,
+            Err(status) => {
+                let _ = tx.send(Err(status)).await;
+                return;
+            }
+        }
+    }
     let span = tracing::info_span!("call", call_id = %spec.call_id, tenant = %spec.tenant_id);
     run_valid(state, spec, inbound, tx).instrument(span).await;
 }

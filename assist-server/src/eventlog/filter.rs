@@ -6,18 +6,7 @@ use callassist_proto::v1::stream_call_response::Event;
 use super::EventLogError;
 
 /// Every event type name a filter may use, in the order of the `event` oneof.
-pub const EVENT_TYPES: [&str; 10] = [
-    "transcript",
-    "speech",
-    "risk",
-    "suggestion",
-    "emotion",
-    "stage",
-    "metrics",
-    "summary",
-    "end",
-    "error",
-];
+pub use callassist_proto::EVENT_TYPES;
 
 /// Most call ids one filter may name.
 pub const MAX_FILTER_CALL_IDS: usize = 256;

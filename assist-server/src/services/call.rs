@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::auth::{Principal, Role};
 use crate::call::session;
 use crate::state::AppState;
 
@@ -39,10 +40,18 @@ impl CallAssist for CallService {
         &self,
         request: Request<Streaming<StreamCallRequest>>,
     ) -> Result<Response<Self::StreamCallStream>, Status> {
+        let principal = Principal::of(&request);
+        principal.require(&[Role::Agent], "stream calls")?;
         let slot = self.state.admit_call()?;
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(RESPONSE_BUFFER);
-        tokio::spawn(session::run(self.state.clone(), slot, inbound, tx));
+        tokio::spawn(session::run(
+            self.state.clone(),
+            slot,
+            principal,
+            inbound,
+            tx,
+        ));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

@@ -14,6 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::adoption::{AdoptionStore, AgentAdoption};
+use crate::auth::{Principal, Role};
 use crate::eventlog::{EventFilter, EventLog, EventLogError};
 use callassist_proto::v1 as pb;
 
@@ -80,16 +81,7 @@ fn tenant(t: &str) -> Result<&str, Status> {
             "tenant_id is required: the tenant whose call events to stream",
         ));
     }
-    let ok = t.len() <= 128
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
-    if ok {
-        Ok(t)
-    } else {
-        Err(Status::invalid_argument(format!(
-            "tenant_id {t:?} is invalid: use 1-128 characters of A-Z a-z 0-9 . _ : -"
-        )))
-    }
+    super::knowledge::tenant(t)
 }
 
 /// `""` is "from the beginning"; anything else must be a cursor this server sent.
@@ -131,8 +123,10 @@ impl Events for EventsService {
         &self,
         request: Request<pb::AdoptionRequest>,
     ) -> Result<Response<pb::AdoptionReport>, Status> {
+        let who = Principal::of(&request);
+        who.require(&[Role::Admin, Role::Crm], "read adoption figures")?;
         let req = request.into_inner();
-        let tenant = tenant(&req.tenant_id)?.to_string();
+        let tenant = tenant(&who.tenant_for(&req.tenant_id)?)?.to_string();
         let Some(store) = &self.adoption else {
             return Err(Status::unimplemented(
                 "this server keeps no adoption data (started without a data directory)",
@@ -168,8 +162,10 @@ impl Events for EventsService {
                 "the event log is not enabled on this server, so there are no events to stream",
             )
         })?;
+        let who = Principal::of(&request);
+        who.require(&[Role::Crm, Role::Admin], "subscribe to call events")?;
         let req = request.into_inner();
-        let tenant = tenant(&req.tenant_id)?.to_string();
+        let tenant = tenant(&who.tenant_for(&req.tenant_id)?)?.to_string();
         let from = from_cursor(&req.from_cursor)?;
         let filter = EventFilter {
             types: req.types,

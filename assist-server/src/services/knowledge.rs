@@ -9,6 +9,7 @@ use callassist_proto::v1::{
 };
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::auth::{Principal, Role};
 use crate::knowledge::{Knowledge, KnowledgeError};
 
 /// Most hits one search returns.
@@ -33,7 +34,8 @@ impl KnowledgeService {
     }
 }
 
-fn tenant(t: &str) -> Result<&str, Status> {
+/// Checks a tenant id (shared by the knowledge and events services).
+pub(crate) fn tenant(t: &str) -> Result<&str, Status> {
     let ok = (1..=128).contains(&t.len())
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
@@ -81,6 +83,8 @@ impl KnowledgeRpc for KnowledgeService {
         request: Request<Streaming<UploadPackRequest>>,
     ) -> Result<Response<PackSummary>, Status> {
         let kb = self.kb()?;
+        let who = Principal::of(&request);
+        who.require(&[Role::Admin], "upload packs")?;
         let mut stream = request.into_inner();
         let meta = match stream.message().await? {
             Some(UploadPackRequest {
@@ -92,7 +96,7 @@ impl KnowledgeRpc for KnowledgeService {
                 ));
             }
         };
-        let tenant = tenant(&meta.tenant_id)?.to_string();
+        let tenant = tenant(&who.tenant_for(&meta.tenant_id)?)?.to_string();
         let max = kb.limits.max_archive_bytes;
         if meta.total_bytes > max {
             return Err(Status::invalid_argument(format!(
@@ -127,8 +131,13 @@ impl KnowledgeRpc for KnowledgeService {
         &self,
         request: Request<ListPacksRequest>,
     ) -> Result<Response<ListPacksResponse>, Status> {
+        let who = Principal::of(&request);
+        who.require(&[Role::Admin], "list packs")?;
         let r = request.into_inner();
-        let packs = self.kb()?.list(tenant(&r.tenant_id)?).await?;
+        let packs = self
+            .kb()?
+            .list(tenant(&who.tenant_for(&r.tenant_id)?)?)
+            .await?;
         Ok(Response::new(ListPacksResponse {
             packs: packs.into_iter().map(summary).collect(),
         }))
@@ -138,8 +147,12 @@ impl KnowledgeRpc for KnowledgeService {
         &self,
         request: Request<DeletePackRequest>,
     ) -> Result<Response<DeletePackResponse>, Status> {
+        let who = Principal::of(&request);
+        who.require(&[Role::Admin], "delete packs")?;
         let r = request.into_inner();
-        self.kb()?.delete(tenant(&r.tenant_id)?, &r.pack_id).await?;
+        self.kb()?
+            .delete(tenant(&who.tenant_for(&r.tenant_id)?)?, &r.pack_id)
+            .await?;
         Ok(Response::new(DeletePackResponse { deleted: true }))
     }
 
@@ -147,7 +160,10 @@ impl KnowledgeRpc for KnowledgeService {
         &self,
         request: Request<SearchRequest>,
     ) -> Result<Response<SearchResponse>, Status> {
+        let who = Principal::of(&request);
+        who.require(&[Role::Admin, Role::Agent], "search knowledge")?;
         let r = request.into_inner();
+        let asked = who.tenant_for(&r.tenant_id)?;
         if r.query.trim().is_empty() {
             return Err(Status::invalid_argument(
                 "query is empty: say what to look for",
@@ -156,7 +172,7 @@ impl KnowledgeRpc for KnowledgeService {
         let k = if r.k == 0 { 5 } else { r.k.min(MAX_K) } as usize;
         let hits = self
             .kb()?
-            .search(tenant(&r.tenant_id)?, &r.query, k, &r.kinds)
+            .search(tenant(&asked)?, &r.query, k, &r.kinds)
             .await?;
         Ok(Response::new(SearchResponse {
             hits: hits

@@ -26,8 +26,23 @@ struct Cli {
         global = true
     )]
     server: String,
+    /// API key for client commands (required when the server has keys).
+    #[arg(
+        long,
+        env = "CALLASSIST_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    api_key: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// The API key given on the command line, for every connection this process makes.
+static API_KEY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+async fn connect(server: &str) -> Result<Client, callassist_client::ClientError> {
+    Client::connect_with_key(server, API_KEY.get().and_then(|k| k.as_deref())).await
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +54,11 @@ enum Cmd {
     },
     /// Fetch, verify and convert models (arguments as `callassist-server models --help`).
     Models {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Manage API keys (arguments as `callassist-server keys --help`).
+    Keys {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -91,18 +111,7 @@ struct SubscribeArgs {
 }
 
 /// The event type names the server's filter accepts.
-const EVENT_TYPES: [&str; 10] = [
-    "transcript",
-    "speech",
-    "risk",
-    "suggestion",
-    "emotion",
-    "stage",
-    "metrics",
-    "summary",
-    "end",
-    "error",
-];
+use callassist_proto::EVENT_TYPES;
 
 #[derive(Debug, Subcommand)]
 enum PackCmd {
@@ -160,9 +169,11 @@ struct CallArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = API_KEY.set(cli.api_key.clone());
     let result = match cli.cmd {
         Cmd::Serve { args } => delegate("serve", args),
         Cmd::Models { args } => delegate("models", args),
+        Cmd::Keys { args } => delegate("keys", args),
         Cmd::Call(args) => runtime().and_then(|rt| rt.block_on(run_call(&cli.server, args))),
         Cmd::Pack { cmd } => runtime().and_then(|rt| rt.block_on(run_pack(&cli.server, cmd))),
         Cmd::Subscribe(args) => {
@@ -176,7 +187,7 @@ fn main() -> ExitCode {
             json,
         } => runtime().and_then(|rt| {
             rt.block_on(async {
-                let client = Client::connect(&cli.server).await?;
+                let client = connect(&cli.server).await?;
                 for (i, h) in client.search(&tenant, &query, k, kinds).await?.iter().enumerate() {
                     if json {
                         println!(
@@ -211,7 +222,7 @@ async fn run_pack(server: &str, cmd: PackCmd) -> anyhow::Result<ExitCode> {
         PackCmd::Upload { path, tenant } => {
             // Read and pack locally first, so a bad path fails before connecting.
             let (bytes, format) = callassist_client::packs::archive_bytes(&path)?;
-            let client = Client::connect(server).await?;
+            let client = connect(server).await?;
             let bar = indicatif::ProgressBar::new(bytes.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("uploading {bar:40} {bytes}/{total_bytes}")
@@ -229,7 +240,7 @@ async fn run_pack(server: &str, cmd: PackCmd) -> anyhow::Result<ExitCode> {
             );
         }
         PackCmd::List { tenant } => {
-            let client = Client::connect(server).await?;
+            let client = connect(server).await?;
             for p in client.list_packs(&tenant).await? {
                 println!(
                     "{}\t{}\t{}\t{} documents, {} chunks, {} rules",
@@ -238,7 +249,7 @@ async fn run_pack(server: &str, cmd: PackCmd) -> anyhow::Result<ExitCode> {
             }
         }
         PackCmd::Delete { id, tenant } => {
-            let client = Client::connect(server).await?;
+            let client = connect(server).await?;
             client.delete_pack(&tenant, &id).await?;
             println!("deleted {id}");
         }
@@ -320,7 +331,7 @@ async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
     let pace = opts
         .realtime
         .then(|| std::time::Duration::from_millis(opts.frame_ms as u64));
-    let client = Client::connect(server).await?;
+    let client = connect(server).await?;
     let mut events = call::stream_requests(&client, requests, pace).await?;
     while let Some(ev) = events
         .message()
@@ -342,7 +353,7 @@ async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
 async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<ExitCode> {
     use futures::StreamExt;
 
-    let client = Client::connect(server).await?;
+    let client = connect(server).await?;
     let request = callassist_client::pb::SubscribeRequest {
         tenant_id: args.tenant.clone(),
         from_cursor: args.from.clone().unwrap_or_default(),
