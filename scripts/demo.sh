@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: build, fetch the small models on first use, start the server, stream a recorded
-# call (jfk.wav as the customer) through it and print the events; then stop the server.
+# call (jfk.wav as the customer) through it and print the events; then load the built-in B2B
+# SaaS pack (first run only) and stream a short sales call (scripts/demo-call.txt) to show the
+# assist events: risk prompts, suggestions with citations, stages, metrics. Stops the server.
 # Env: CALLASSIST_ASR_MODEL (tiny.en | base, default tiny.en), DEMO_PORT (default 50151),
 #      DEMO_WAV (a WAV file to stream instead of jfk.wav), DEMO_JSON=1 for JSON lines.
 set -euo pipefail
@@ -25,5 +27,14 @@ done
 grep -q "callassist listening" "$log" || { cat "$log"; echo "server did not come up" >&2; exit 1; }
 
 args=(call "$wav" --server "http://127.0.0.1:$port" --realtime)
+[ "${DEMO_JSON:-0}" = 1 ] && args+=(--json)
+"$bin/callassist" "${args[@]}"
+
+# The assist engine on a tenant with a pack (uploaded once; the server keeps it in .callassist/).
+server_url="http://127.0.0.1:$port"
+if ! "$bin/callassist" pack list --tenant demo --server "$server_url" | grep -q builtin-b2b-saas; then
+  "$bin/callassist" pack upload knowledge/packs/b2b-saas --tenant demo --server "$server_url"
+fi
+args=(call --text scripts/demo-call.txt --tenant demo --server "$server_url")
 [ "${DEMO_JSON:-0}" = 1 ] && args+=(--json)
 "$bin/callassist" "${args[@]}"

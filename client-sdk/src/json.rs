@@ -133,12 +133,19 @@ pub fn event_text(ev: &StreamCallResponse) -> Option<String> {
         Some(Event::Transcript(t)) if t.is_final => {
             Some(format!("[{at}] {:<8} {}", role(t.role), t.text))
         }
+        Some(Event::Risk(r)) if r.matched.is_empty() => Some(format!(
+            "[{at}] MISSING {} ({}) {}",
+            r.rule_id,
+            severity(r.severity),
+            r.message
+        )),
         Some(Event::Risk(r)) => Some(format!(
-            "[{at}] RISK {} ({}) {}: {:?}",
+            "[{at}] RISK {} ({}) {}: {:?}{}",
             r.rule_id,
             severity(r.severity),
             r.message,
-            r.matched
+            r.matched,
+            if r.semantic { " (by meaning)" } else { "" }
         )),
         Some(Event::Suggestion(s)) => Some(format!("[{at}] SUGGEST {}", s.text)),
         Some(Event::Emotion(e)) => Some(format!(
