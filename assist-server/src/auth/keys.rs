@@ -114,11 +114,7 @@ impl KeyStore {
 
     /// Creates a key for `tenant` with `role`; returns it with its secret.
     pub fn create(&self, tenant: &str, role: Role) -> Result<NewKey, KeyError> {
-        let ok = (1..=128).contains(&tenant.len())
-            && tenant
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
-        if !ok {
+        if !crate::call::spec::valid_id(tenant) {
             return Err(KeyError::BadTenant(tenant.to_string()));
         }
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();

@@ -64,10 +64,7 @@ impl Principal {
     pub fn require(&self, roles: &[Role], what: &str) -> Result<(), Status> {
         match self {
             Principal::Open => Ok(()),
-            Principal::Key { role, id, .. } if roles.contains(role) => {
-                let _ = id;
-                Ok(())
-            }
+            Principal::Key { role, .. } if roles.contains(role) => Ok(()),
             Principal::Key { role, .. } => Err(Status::permission_denied(format!(
                 "a key with role {} may not {what}; it needs role {}",
                 role.as_str(),

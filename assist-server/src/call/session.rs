@@ -372,8 +372,8 @@ impl Session {
             language_code: self.spec.language.clone().unwrap_or_default(),
             confidence: 1.0,
         };
+        // The engine advances its clock on every final utterance it hears.
         self.sink.transcript(at, event, None).await?;
-        self.sink.advance(at).await?;
         Ok(())
     }
 

@@ -251,6 +251,8 @@ impl EventSink {
         let mut out = Vec::new();
         lock(engine).semantic_hit(rule, &job, similarity, &mut out);
         let mut seq = self.seq.lock().await;
+        // Not `self.output`: that can start `semantic`, and an async fn that spawns itself
+        // has no provable `Send` future. A semantic hit yields only events and a suggestion.
         for o in out {
             match o {
                 Output::Event { audio_ms, event } => {

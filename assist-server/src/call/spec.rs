@@ -34,7 +34,8 @@ fn invalid(msg: impl Into<String>) -> CallError {
     CallError::Invalid(msg.into())
 }
 
-fn valid_id(s: &str) -> bool {
+/// Whether `s` is a valid call or tenant id: 1-128 characters of A-Z a-z 0-9 . _ : -
+pub(crate) fn valid_id(s: &str) -> bool {
     (1..=128).contains(&s.len())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))

@@ -36,10 +36,7 @@ impl KnowledgeService {
 
 /// Checks a tenant id (shared by the knowledge and events services).
 pub(crate) fn tenant(t: &str) -> Result<&str, Status> {
-    let ok = (1..=128).contains(&t.len())
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
-    if ok {
+    if crate::call::spec::valid_id(t) {
         Ok(t)
     } else {
         Err(Status::invalid_argument(format!(
