@@ -132,6 +132,8 @@ fn asset_path(name: &str) -> anyhow::Result<()> {
 }
 
 fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
+    // Bad TLS files stop the server now, before models load.
+    crate::tls::server_tls(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -65,6 +65,15 @@ pub struct ServerConfig {
     /// Seconds to let calls finish after a shutdown signal.
     #[arg(long, env = "CALLASSIST_DRAIN_SECS", default_value_t = 10)]
     pub drain_secs: u64,
+    /// Serve TLS with this PEM certificate chain (needs --tls-key; clients then use https://).
+    #[arg(long, env = "CALLASSIST_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "CALLASSIST_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: require client certificates signed by this PEM CA.
+    #[arg(long, env = "CALLASSIST_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {

@@ -16,6 +16,7 @@ mod server;
 pub mod services;
 pub mod shutdown;
 pub mod state;
+pub mod tls;
 
 pub use config::{AsrModel, ServerConfig};
 pub use recognizers::{load_asr_pool, load_embed_pool};

@@ -37,7 +37,13 @@ pub async fn serve(
         .build_v1()?;
 
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "callassist listening");
+    let tls = crate::tls::server_tls(&state.cfg)?;
+    let transport = match (&tls, &state.cfg.tls_client_ca) {
+        (None, _) => "plaintext (TLS off)",
+        (Some(_), None) => "TLS",
+        (Some(_), Some(_)) => "mutual TLS (client certificates required)",
+    };
+    tracing::info!(%addr, tls = tls.is_some(), "callassist listening, {transport}");
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let drain_state = state.clone();
     let drain = Duration::from_secs(state.cfg.drain_secs);
@@ -59,7 +65,11 @@ pub async fn serve(
     };
 
     let guard = crate::auth::interceptor(state.auth.clone());
-    let router = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
         .add_service(health_service)
         .add_service(reflection)
         .add_service(InterceptedService::new(

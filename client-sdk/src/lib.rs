@@ -7,10 +7,12 @@ mod error;
 pub mod events;
 pub mod json;
 pub mod packs;
+mod tls;
 pub mod wav;
 
 pub use callassist_proto::v1 as pb;
 pub use error::ClientError;
+pub use tls::TlsOptions;
 
 use callassist_proto::v1::call_assist_client::CallAssistClient;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -49,6 +51,16 @@ impl Client {
 
     /// Connects to `url`, sending `api_key` with every request.
     pub async fn connect_with_key(url: &str, api_key: Option<&str>) -> Result<Self, ClientError> {
+        Self::connect_with_tls(url, api_key, &TlsOptions::default()).await
+    }
+
+    /// Connects to `url` (`https://` for TLS, checked as `tls` says), sending `api_key` with
+    /// every request.
+    pub async fn connect_with_tls(
+        url: &str,
+        api_key: Option<&str>,
+        tls: &TlsOptions,
+    ) -> Result<Self, ClientError> {
         let key = match api_key {
             None => ApiKey::default(),
             Some(k) => ApiKey(Some(format!("Bearer {k}").parse().map_err(|_| {
@@ -62,10 +74,11 @@ impl Client {
             url: url.to_string(),
             detail: e.to_string(),
         })?;
-        let channel = endpoint.connect().await.map_err(|e| ClientError::Connect {
-            url: url.to_string(),
-            detail: e.to_string(),
-        })?;
+        let endpoint = tls::configure(endpoint, url, tls)?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| tls::connect_error(url, &e, tls))?;
         Ok(Self { channel, key })
     }
 

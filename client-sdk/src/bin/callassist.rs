@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use callassist_client::call::{self, CallOptions};
 use callassist_client::pb::Role;
-use callassist_client::{Client, json, wav::WavAudio};
+use callassist_client::{Client, TlsOptions, json, wav::WavAudio};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -34,15 +34,68 @@ struct Cli {
         hide_env_values = true
     )]
     api_key: Option<String>,
+    #[command(flatten)]
+    tls: TlsArgs,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
+/// TLS for `https://` servers (client commands).
+#[derive(Clone, Debug, Default, Args)]
+struct TlsArgs {
+    /// PEM of the CA (or self-signed server certificate) to trust for an https:// --server
+    /// (default: the system's trusted roots).
+    #[arg(long, env = "CALLASSIST_TLS_CA", global = true)]
+    tls_ca: Option<PathBuf>,
+    /// Name to verify the server's certificate against (default: the host in --server).
+    #[arg(long, env = "CALLASSIST_TLS_DOMAIN", global = true)]
+    tls_domain: Option<String>,
+    /// Mutual TLS: client certificate (PEM) to present; needs --tls-client-key.
+    #[arg(
+        long,
+        env = "CALLASSIST_TLS_CLIENT_CERT",
+        global = true,
+        requires = "tls_client_key"
+    )]
+    tls_client_cert: Option<PathBuf>,
+    /// Mutual TLS: the PEM private key of --tls-client-cert.
+    #[arg(
+        long,
+        env = "CALLASSIST_TLS_CLIENT_KEY",
+        global = true,
+        requires = "tls_client_cert"
+    )]
+    tls_client_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    fn options(&self) -> Result<TlsOptions, callassist_client::ClientError> {
+        let mut o = TlsOptions::default();
+        if let Some(ca) = &self.tls_ca {
+            o = o.with_ca_file(ca)?;
+        }
+        if let Some(d) = &self.tls_domain {
+            o = o.with_domain(d.clone());
+        }
+        if let (Some(c), Some(k)) = (&self.tls_client_cert, &self.tls_client_key) {
+            o = o.with_identity_files(c, k)?;
+        }
+        Ok(o)
+    }
+}
+
 /// The API key given on the command line, for every connection this process makes.
 static API_KEY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+/// The TLS flags given on the command line, for every connection this process makes.
+static TLS: std::sync::OnceLock<TlsArgs> = std::sync::OnceLock::new();
 
 async fn connect(server: &str) -> Result<Client, callassist_client::ClientError> {
-    Client::connect_with_key(server, API_KEY.get().and_then(|k| k.as_deref())).await
+    let tls = TLS
+        .get()
+        .map(TlsArgs::options)
+        .transpose()?
+        .unwrap_or_default();
+    Client::connect_with_tls(server, API_KEY.get().and_then(|k| k.as_deref()), &tls).await
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +223,7 @@ struct CallArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = API_KEY.set(cli.api_key.clone());
+    let _ = TLS.set(cli.tls.clone());
     let result = match cli.cmd {
         Cmd::Serve { args } => delegate("serve", args),
         Cmd::Models { args } => delegate("models", args),
