@@ -39,6 +39,14 @@ enum Cmd {
         #[command(subcommand)]
         cmd: crate::auth::cli::KeysCmd,
     },
+    /// Manage per-tenant settings (`<data>/tenants.json`), e.g. PII redaction.
+    Tenants {
+        /// The server's data directory.
+        #[arg(long, env = "CALLASSIST_DATA", default_value = ".callassist/data")]
+        data: std::path::PathBuf,
+        #[command(subcommand)]
+        cmd: crate::tenants::cli::TenantsCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +92,7 @@ pub fn main() -> ExitCode {
             cmd: ModelsCmd::Path { asset },
         } => asset_path(&asset),
         Cmd::Keys { data, cmd } => crate::auth::cli::run(cmd, &data),
+        Cmd::Tenants { data, cmd } => crate::tenants::cli::run(cmd, &data),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

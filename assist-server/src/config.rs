@@ -62,6 +62,10 @@ pub struct ServerConfig {
     /// Interval (ms) between partial hypotheses of an utterance in progress.
     #[arg(long, env = "CALLASSIST_PARTIAL_INTERVAL_MS", default_value_t = 1000)]
     pub partial_interval_ms: u64,
+    /// Mask phone, ID-card and bank-card numbers and e-mail addresses in transcripts and events
+    /// of every tenant (per tenant: `callassist-server tenants set T --redact-pii on`).
+    #[arg(long, env = "CALLASSIST_REDACT_PII")]
+    pub redact_pii: bool,
     /// Seconds to let calls finish after a shutdown signal.
     #[arg(long, env = "CALLASSIST_DRAIN_SECS", default_value_t = 10)]
     pub drain_secs: u64,

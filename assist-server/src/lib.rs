@@ -12,10 +12,12 @@ pub mod error;
 pub mod eventlog;
 pub mod knowledge;
 mod recognizers;
+pub mod redact;
 mod server;
 pub mod services;
 pub mod shutdown;
 pub mod state;
+pub mod tenants;
 pub mod tls;
 
 pub use config::{AsrModel, ServerConfig};
