@@ -140,7 +140,18 @@ fn asset_path(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Caps the threads of candle's quantized kernels (the LLM) before any thread starts.
+#[allow(unsafe_code)]
+fn set_llm_threads(threads: usize) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() && threads > 0 {
+        // SAFETY: called from `run_server` on the main thread before the runtime, the model
+        // workers or any other thread exist, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("CANDLE_NUM_THREADS", threads.to_string()) };
+    }
+}
+
 fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
+    set_llm_threads(cfg.llm_threads);
     // Bad TLS files stop the server now, before models load.
     crate::tls::server_tls(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -152,14 +163,18 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
         let home = ModelHome::from_env();
         let load_cfg = cfg.clone();
-        let (pool, embed) = tokio::task::spawn_blocking(move || {
+        let (pool, embed, composer) = tokio::task::spawn_blocking(move || {
             anyhow::Ok((
                 crate::load_asr_pool(&load_cfg, &home)?,
                 crate::load_embed_pool(&load_cfg, &home)?,
+                crate::recognizers::load_composer(&load_cfg, &home)?,
             ))
         })
         .await??;
         let mut state = crate::AppState::new(cfg.clone(), pool);
+        if let Some(composer) = composer {
+            state = state.with_composer(composer);
+        }
         if let Some(embed) = embed {
             let kb = crate::knowledge::Knowledge::open(&cfg.data.join("knowledge"), embed)?;
             state = state.with_knowledge(kb);

@@ -26,6 +26,25 @@ pub enum EmbedModel {
     None,
 }
 
+/// Which local LLM composes suggestions and summaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LlmModel {
+    /// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Chinese + English).
+    Qwen,
+    /// SmolLM2-135M-Instruct, Q4_1 (English, fastest; CI model).
+    Smollm2,
+    /// No LLM: rule and retrieval suggestions only, no summary.
+    Off,
+}
+
+/// `--llm-prompt-weights` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PromptWeightsArg {
+    F32,
+    F16,
+    Quantized,
+}
+
 /// Everything `serve` needs.
 #[derive(Clone, Debug, Args)]
 pub struct ServerConfig {
@@ -41,6 +60,28 @@ pub struct ServerConfig {
     /// Sentence embedder for the knowledge base (fetched on first use).
     #[arg(long, env = "CALLASSIST_EMBED_MODEL", value_enum, default_value = "e5")]
     pub embed_model: EmbedModel,
+    /// Local LLM for grounded suggestions and the post-call summary (fetched on first use).
+    #[arg(long, env = "CALLASSIST_LLM", value_enum, default_value = "qwen")]
+    pub llm: LlmModel,
+    /// Tokens a generated suggestion may have.
+    #[arg(long, env = "CALLASSIST_LLM_SUGGESTION_TOKENS", default_value_t = 60)]
+    pub llm_suggestion_tokens: usize,
+    /// Tokens a summary may have.
+    #[arg(long, env = "CALLASSIST_LLM_SUMMARY_TOKENS", default_value_t = 160)]
+    pub llm_summary_tokens: usize,
+    /// Threads of the LLM's quantized kernels (sets CANDLE_NUM_THREADS unless already set).
+    /// 1 keeps generation steady while Whisper decodes on the other core (docs/PERFORMANCE.md).
+    #[arg(long, env = "CALLASSIST_LLM_THREADS", default_value_t = 1)]
+    pub llm_threads: usize,
+    /// How the LLM keeps weights for prompt batches: f32 (fastest prompts, most memory), f16,
+    /// or quantized (least memory).
+    #[arg(
+        long,
+        env = "CALLASSIST_LLM_PROMPT_WEIGHTS",
+        value_enum,
+        default_value = "f32"
+    )]
+    pub llm_prompt_weights: PromptWeightsArg,
     /// Recognizer worker threads (each holds its own copy of the model).
     #[arg(long, env = "CALLASSIST_ASR_WORKERS", default_value_t = 1)]
     pub asr_workers: usize,

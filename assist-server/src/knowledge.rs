@@ -180,6 +180,26 @@ impl Knowledge {
             .cloned()
     }
 
+    /// The embedded forbidden phrases of `rules` (computed once per compiled rule set).
+    pub async fn forbidden_vectors(
+        &self,
+        rules: &TenantRules,
+    ) -> Result<Arc<crate::assist::semantic::ObjectionVectors>, KnowledgeError> {
+        use crate::assist::semantic::{NEUTRAL_ANCHORS, ObjectionVectors, forbidden_phrases};
+        rules
+            .forbidden
+            .get_or_try_init(|| async {
+                let phrases = forbidden_phrases(rules);
+                let texts = phrases.iter().map(|(_, p)| p.clone()).collect();
+                let vectors = self.embed_queries(texts).await?;
+                let anchors = NEUTRAL_ANCHORS.iter().map(|a| a.to_string()).collect();
+                let anchors = self.embed_queries(anchors).await?;
+                Ok(Arc::new(ObjectionVectors::new(&phrases, vectors, anchors)))
+            })
+            .await
+            .cloned()
+    }
+
     /// The tenant's packs.
     pub async fn list(&self, tenant: &str) -> Result<Vec<PackSummary>, KnowledgeError> {
         let tenant = tenant.to_string();

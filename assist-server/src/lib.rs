@@ -21,6 +21,6 @@ pub mod tenants;
 pub mod tls;
 
 pub use config::{AsrModel, ServerConfig};
-pub use recognizers::{load_asr_pool, load_embed_pool};
+pub use recognizers::{load_asr_pool, load_composer, load_embed_pool};
 pub use server::serve;
 pub use state::AppState;

@@ -42,3 +42,37 @@ pub fn load_embed_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<O
     tracing::info!(model = %embedder.name(), "sentence embedder loaded");
     Ok(Some(EmbedPool::new(vec![embedder], cfg.asr_queue)))
 }
+
+/// Loads the configured LLM into one worker thread, or `None` when it is off.
+pub fn load_composer(
+    cfg: &ServerConfig,
+    home: &ModelHome,
+) -> anyhow::Result<Option<crate::assist::compose::Composer>> {
+    use crate::config::LlmModel;
+    use callassist_inference::llm::{LlmOptions, LlmPool};
+    let asset = match cfg.llm {
+        LlmModel::Off => return Ok(None),
+        LlmModel::Qwen => callassist_models::Asset::LlmQwen05,
+        LlmModel::Smollm2 => callassist_models::Asset::LlmSmolLm2,
+    };
+    let path = callassist_models::llm_file(home, asset)?;
+    // One worker: a second would only compete for the same cores. Requests beyond a few
+    // queued are dropped (suggestions) or wait (summaries).
+    use crate::config::PromptWeightsArg;
+    use callassist_inference::llm::PromptWeights;
+    let opts = LlmOptions {
+        prompt_weights: match cfg.llm_prompt_weights {
+            PromptWeightsArg::F32 => PromptWeights::F32,
+            PromptWeightsArg::F16 => PromptWeights::F16,
+            PromptWeightsArg::Quantized => PromptWeights::Quantized,
+        },
+        ..Default::default()
+    };
+    let pool = LlmPool::load(&path, &opts, 1, 4)?;
+    tracing::info!(model = %pool.name(), "LLM loaded");
+    Ok(Some(crate::assist::compose::Composer {
+        pool,
+        suggestion_tokens: cfg.llm_suggestion_tokens,
+        summary_tokens: cfg.llm_summary_tokens,
+    }))
+}

@@ -27,6 +27,10 @@ pub struct AppState {
     pub auth: Auth,
     /// The durable event log (CRM stream), when the server keeps data.
     pub event_log: Option<EventLog>,
+    /// The local LLM for generated suggestions and summaries, when enabled.
+    pub composer: Option<crate::assist::compose::Composer>,
+    /// Per-tenant settings (PII redaction).
+    pub tenants: Arc<crate::tenants::TenantSettings>,
     calls: Arc<CallRegistry>,
 }
 
@@ -52,6 +56,7 @@ impl Drop for CallSlot {
 impl AppState {
     /// State around an existing recognizer pool.
     pub fn new(cfg: ServerConfig, asr: AsrPool) -> Self {
+        let tenants = Arc::new(crate::tenants::TenantSettings::for_server(&cfg));
         Self {
             cfg: Arc::new(cfg),
             asr,
@@ -59,6 +64,8 @@ impl AppState {
             adoption: None,
             auth: Auth::Open,
             event_log: None,
+            composer: None,
+            tenants,
             calls: Arc::new(CallRegistry {
                 active: AtomicUsize::new(0),
                 started: AtomicU64::new(0),
@@ -88,6 +95,12 @@ impl AppState {
     /// Adds the event log.
     pub fn with_event_log(mut self, log: EventLog) -> Self {
         self.event_log = Some(log);
+        self
+    }
+
+    /// Adds the local LLM.
+    pub fn with_composer(mut self, composer: crate::assist::compose::Composer) -> Self {
+        self.composer = Some(composer);
         self
     }
 

@@ -90,7 +90,7 @@ pub fn event_json(ev: &StreamCallResponse) -> Value {
         Some(Event::Suggestion(s)) => json!({
             "suggestion_id": s.suggestion_id, "text": s.text, "citations": citations(&s.citations),
             "trigger": s.trigger, "supersedes": s.supersedes, "is_final": s.is_final,
-            "min_choices": s.min_choices,
+            "min_choices": s.min_choices, "withdrawn": s.withdrawn,
             "options": s.options.iter().map(|o| json!({"option_id": o.option_id, "text": o.text, "citations": citations(&o.citations)})).collect::<Vec<_>>(),
         }),
         Some(Event::Emotion(e)) => json!({
@@ -108,6 +108,7 @@ pub fn event_json(ev: &StreamCallResponse) -> Value {
             "agent_questions": m.agent_questions, "agent_talk_ms": m.agent_talk_ms,
             "customer_talk_ms": m.customer_talk_ms, "suggestions": m.suggestions,
             "suggestions_accepted": m.suggestions_accepted, "adoption": m.adoption,
+            "suggestions_blocked": m.suggestions_blocked,
         }),
         Some(Event::Summary(s)) => json!({
             "text": s.text, "action_items": s.action_items, "final_stage": s.final_stage,
@@ -147,13 +148,44 @@ pub fn event_text(ev: &StreamCallResponse) -> Option<String> {
             r.matched,
             if r.semantic { " (by meaning)" } else { "" }
         )),
-        Some(Event::Suggestion(s)) => Some(format!("[{at}] SUGGEST {}", s.text)),
+        // Streaming updates of a generated suggestion show once, when final.
+        Some(Event::Suggestion(s)) if s.withdrawn => Some(format!(
+            "[{at}] WITHDRAWN {} (failed the compliance guard)",
+            s.suggestion_id
+        )),
+        Some(Event::Suggestion(s)) if s.is_final => {
+            let cites: Vec<&str> = s.citations.iter().map(|c| c.chunk_id.as_str()).collect();
+            Some(format!(
+                "[{at}] SUGGEST ({}) {}{}",
+                s.trigger,
+                s.text,
+                if cites.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", cites.join(", "))
+                }
+            ))
+        }
+        Some(Event::Suggestion(_)) => None,
         Some(Event::Emotion(e)) => Some(format!(
             "[{at}] EMOTION {} {:.2}: {}",
             e.label, e.score, e.strategy
         )),
         Some(Event::Stage(s)) => Some(format!("[{at}] STAGE {} -> {}", s.previous, s.stage_id)),
-        Some(Event::Summary(s)) => Some(format!("SUMMARY {}", s.text)),
+        Some(Event::Summary(s)) => Some(format!(
+            "SUMMARY ({}, final stage {}) {}{}",
+            s.language_code,
+            if s.final_stage.is_empty() {
+                "-"
+            } else {
+                &s.final_stage
+            },
+            s.text,
+            s.action_items
+                .iter()
+                .map(|a| format!("\n  - {a}"))
+                .collect::<String>()
+        )),
         Some(Event::End(e)) => Some(format!(
             "END {} ms of audio, {} utterances, {} events",
             e.audio_ms, e.utterances, e.events

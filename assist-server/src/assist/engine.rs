@@ -83,6 +83,8 @@ pub struct CallEngine {
     emotion: EmotionTracker,
     metrics: CallMetrics,
     suggestions: SuggestionBook,
+    /// Generated suggestions the compliance guard dropped.
+    blocked: u64,
     /// (utterance id, rule index) already fired, bounded.
     fired: HashSet<(String, usize)>,
     fired_order: VecDeque<(String, usize)>,
@@ -127,6 +129,7 @@ impl CallEngine {
             emotion: EmotionTracker::new(),
             metrics: CallMetrics::new(),
             suggestions: SuggestionBook::default(),
+            blocked: 0,
             fired: HashSet::new(),
             fired_order: VecDeque::new(),
             next_metrics_ms: METRICS_EVERY_MS,
@@ -371,6 +374,7 @@ impl CallEngine {
             supersedes: None,
             is_final: true,
             min_choices: job.min_choices,
+            withdrawn: false,
         })
     }
 
@@ -466,6 +470,7 @@ impl CallEngine {
         m.suggestions = self.suggestions.issued_count as u32;
         m.suggestions_accepted = self.suggestions.accepted_count as u32;
         m.adoption = adoption(&self.suggestions);
+        m.suggestions_blocked = self.blocked as u32;
         Output::Event {
             audio_ms: self.now_ms,
             event: Event::Metrics(m),
@@ -477,6 +482,16 @@ impl CallEngine {
         self.stage
             .current()
             .map(|i| self.rules.stages[i].stage.id.as_str())
+    }
+
+    /// Registers a generated suggestion (one option, `o1`: its text) and returns its id.
+    pub fn issue_generated(&mut self) -> String {
+        self.suggestions.issue(vec!["o1".into()], 0)
+    }
+
+    /// A generated suggestion was dropped by the compliance guard.
+    pub fn count_blocked(&mut self) {
+        self.blocked += 1;
     }
 
     /// Suggestions issued so far.

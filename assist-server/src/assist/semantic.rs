@@ -64,6 +64,21 @@ pub fn objection_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// `(rule index, phrase or example)` of every forbidden rule, for the guard on generated text.
+pub fn forbidden_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
+    rules
+        .of_kind(RuleKind::Forbidden)
+        .flat_map(|i| {
+            rules.rules[i]
+                .rule
+                .phrases
+                .iter()
+                .chain(&rules.rules[i].rule.examples)
+                .map(move |p| (i, p.clone()))
+        })
+        .collect()
+}
+
 fn unit(mut v: Vec<f32>) -> Vec<f32> {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if n > 0.0 {

@@ -30,6 +30,8 @@ pub struct TenantRules {
     pub matcher: PhraseMatcher,
     /// Objection phrase vectors, embedded on first need.
     pub semantic: tokio::sync::OnceCell<std::sync::Arc<super::semantic::ObjectionVectors>>,
+    /// Forbidden-rule phrase vectors (for the guard on generated text), embedded on first need.
+    pub forbidden: tokio::sync::OnceCell<std::sync::Arc<super::semantic::ObjectionVectors>>,
 }
 
 impl TenantRules {
@@ -69,6 +71,7 @@ impl TenantRules {
             stages,
             matcher,
             semantic: tokio::sync::OnceCell::new(),
+            forbidden: tokio::sync::OnceCell::new(),
         })
     }
 

@@ -142,6 +142,8 @@ async fn run_valid(
         knowledge: state.knowledge.clone(),
         log: state.event_log.clone(),
         packs: spec.packs.clone(),
+        composer: state.composer.clone(),
+        redact_pii: state.tenants.redact_pii(&spec.tenant_id),
     };
     let sink = Arc::new(EventSink::with_parts(spec.call_id.clone(), tx, parts));
     if let Some(msg) = rules_error {

@@ -2,6 +2,7 @@
 //! audio position, runs every transcript through the call's assist engine so its risk, stage
 //! and emotion events follow the transcript at once, starts suggestion retrieval off the hot
 //! path, appends every event to the durable event log, and notices when the client has gone.
+//! With a local LLM, generated suggestions and the summary come from [`generated`].
 
 use std::sync::{Arc, Mutex as SyncMutex};
 
@@ -10,11 +11,14 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 use tonic::Status;
 
+use crate::assist::compose::Trigger;
 use crate::assist::emotion::UtteranceAudio;
 use crate::assist::engine::{CallEngine, Heard, Output, SemanticJob, SuggestJob};
 use crate::assist::suggest::{FeedbackError, FeedbackRecord};
 use crate::eventlog::EventLog;
 use crate::knowledge::Knowledge;
+
+mod generated;
 
 /// Sender half of a call's response stream.
 pub type ResponseTx = mpsc::Sender<Result<StreamCallResponse, Status>>;
@@ -35,6 +39,11 @@ pub struct SinkParts {
     pub log: Option<EventLog>,
     /// Packs the call is restricted to (empty = all).
     pub packs: Vec<String>,
+    /// The local LLM, for generated suggestions and the summary.
+    pub composer: Option<crate::assist::compose::Composer>,
+    /// Mask phone, ID-card and bank-card numbers and e-mail addresses in every transcript
+    /// before anything sees it (the engine, events, the event log, prompts).
+    pub redact_pii: bool,
 }
 
 /// Serialises events onto the response stream with increasing `seq`.
@@ -49,6 +58,12 @@ pub struct EventSink {
     log: Option<EventLog>,
     packs: Vec<String>,
     pending: SyncMutex<JoinSet<()>>,
+    composer: Option<crate::assist::compose::Composer>,
+    redact_pii: bool,
+    /// Final utterances so far (speaker, text), bounded; for prompts and the summary.
+    history: SyncMutex<generated::History>,
+    /// The generated suggestion still streaming, and how to stop it.
+    active: SyncMutex<Option<(String, callassist_inference::llm::CancelFlag)>>,
 }
 
 impl EventSink {
@@ -69,6 +84,10 @@ impl EventSink {
             log: parts.log,
             packs: parts.packs,
             pending: SyncMutex::new(JoinSet::new()),
+            composer: parts.composer,
+            redact_pii: parts.redact_pii,
+            history: SyncMutex::new(generated::History::default()),
+            active: SyncMutex::new(None),
         }
     }
 
@@ -110,9 +129,13 @@ impl EventSink {
     pub async fn transcript(
         self: &Arc<Self>,
         audio_ms: u64,
-        t: pb::TranscriptEvent,
+        mut t: pb::TranscriptEvent,
         audio: Option<UtteranceAudio>,
     ) -> Result<(), ClientGone> {
+        if self.redact_pii && crate::redact::redact_in_place(&mut t.text).total() > 0 {
+            // Word timings would still carry the digits (a number spans several words).
+            t.words.clear();
+        }
         let mut seq = self.seq.lock().await;
         let out = self.engine.as_ref().map(|engine| {
             let role = pb::Role::try_from(t.role).unwrap_or(pb::Role::Unspecified);
@@ -129,10 +152,16 @@ impl EventSink {
             lock(engine).hear(&heard, &mut out);
             out
         });
+        let final_text = t.is_final.then(|| (t.role, t.text.clone()));
         self.send_locked(&mut seq, audio_ms, Event::Transcript(t))
             .await?;
-        for o in out.unwrap_or_default() {
+        let out = out.unwrap_or_default();
+        let suggested = out.iter().any(|o| matches!(o, Output::Suggest(_)));
+        for o in out {
             self.output(&mut seq, o).await?;
+        }
+        if let Some((role, text)) = final_text {
+            self.heard_final(role, text, suggested, audio_ms);
         }
         Ok(())
     }
@@ -174,11 +203,13 @@ impl EventSink {
         };
         let mut out = Vec::new();
         lock(engine).finish(now_ms, &mut out);
-        let mut seq = self.seq.lock().await;
-        for o in out {
-            self.output(&mut seq, o).await?;
+        {
+            let mut seq = self.seq.lock().await;
+            for o in out {
+                self.output(&mut seq, o).await?;
+            }
         }
-        Ok(())
+        self.summarize(now_ms).await
     }
 
     /// Validates and records the agent's feedback on a suggestion.
@@ -271,7 +302,7 @@ impl EventSink {
     }
 
     /// Retrieves passages for a suggestion and sends it.
-    async fn suggest(&self, job: SuggestJob) -> Result<(), ClientGone> {
+    async fn suggest(self: &Arc<Self>, job: SuggestJob) -> Result<(), ClientGone> {
         let mut hits = Vec::new();
         if let Some(k) = &self.knowledge {
             match k
@@ -292,7 +323,16 @@ impl EventSink {
             return Ok(());
         };
         let event = lock(engine).suggestion_event(&job, &hits);
-        self.emit(job.audio_ms, event).await
+        self.emit(job.audio_ms, event).await?;
+        if self.composer.is_some() && !hits.is_empty() {
+            let me = self.clone();
+            self.spawn(async move {
+                let _ = me
+                    .compose(job.query, Trigger::Rule, job.trigger, hits, job.audio_ms)
+                    .await;
+            });
+        }
+        Ok(())
     }
 
     /// Events sent so far.
