@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Serve the gRPC API.
-    Serve(ServerConfig),
+    Serve(Box<ServerConfig>),
     /// Manage model weights.
     Models {
         #[command(subcommand)]
@@ -83,7 +83,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
     let result = match cli.cmd {
-        Cmd::Serve(cfg) => run_server(cfg),
+        Cmd::Serve(cfg) => run_server(*cfg),
         Cmd::Models {
             cmd: ModelsCmd::Pull { set },
         } => callassist_models::pull(&ModelHome::from_env(), set, &PullOptions { progress: true })
@@ -185,6 +185,11 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
         state = state.with_auth(choose_auth(&cfg)?);
         let events = crate::eventlog::EventLog::open(&cfg.data.join("events.db"))?;
         state = state.with_event_log(events);
+        if let Some(addr) = cfg.metrics_listen {
+            crate::metrics::spawn_metrics(addr, state.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+        }
         crate::serve(listener, state, crate::shutdown::shutdown_signal()).await
     })
 }

@@ -119,6 +119,9 @@ pub struct ServerConfig {
     /// Mutual TLS: require client certificates signed by this PEM CA.
     #[arg(long, env = "CALLASSIST_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+    /// Serve Prometheus metrics at `http://ADDR/metrics` (e.g. 127.0.0.1:9464). Default: off.
+    #[arg(long, env = "CALLASSIST_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {

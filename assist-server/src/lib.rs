@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod eventlog;
 pub mod knowledge;
+pub mod metrics;
 mod recognizers;
 pub mod redact;
 mod server;

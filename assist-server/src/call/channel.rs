@@ -17,6 +17,7 @@ use super::sink::{ClientGone, EventSink};
 use super::spec::role_name;
 use crate::assist::emotion::UtteranceAudio;
 use crate::error::CallError;
+use crate::metrics::{self, Stage};
 
 /// Recognition jobs waiting per channel.
 const JOB_QUEUE: usize = 8;
@@ -111,14 +112,18 @@ impl ChannelInput {
         self.resampler.flush(&mut tail);
         self.feed(&tail, sink).await?;
         let mut events = Vec::new();
+        let vad = std::time::Instant::now();
         self.endpointer.flush(&mut events);
+        metrics::since(Stage::Vad, vad);
         self.handle(events, sink).await?;
         Ok((self.utterances, self.position_ms()))
     }
 
     async fn feed(&mut self, samples: &[f32], sink: &EventSink) -> Result<(), ClientGone> {
         let mut events = Vec::new();
+        let vad = std::time::Instant::now();
         self.endpointer.push(samples, &mut events);
+        metrics::since(Stage::Vad, vad);
         self.handle(events, sink).await?;
         self.maybe_partial();
         Ok(())
@@ -227,7 +232,10 @@ async fn recognize_loop(
             language: s.language.clone(),
             partial: !is_final,
         };
-        let out = match asr.transcribe(req).await {
+        let asr_start = std::time::Instant::now();
+        let out = asr.transcribe(req).await;
+        metrics::since(Stage::Asr, asr_start);
+        let out = match out {
             Ok(out) => out,
             Err(InferenceError::Overloaded(_)) if !is_final => continue,
             Err(e) => return Err(e.into()),

@@ -292,16 +292,20 @@ impl Session {
         }
         if self.last_seq.is_some_and(|last| frame.sequence <= last) {
             self.frames_out_of_order += 1;
+            crate::metrics::frame_dropped();
             return Ok(());
         }
         self.last_seq = Some(frame.sequence);
         self.frames += 1;
+        crate::metrics::frame();
         for d in &mut self.decoded {
             d.clear();
         }
+        let decode = std::time::Instant::now();
         decoder
             .decode_into(&frame.data, &mut self.decoded)
             .map_err(|e| Outcome::from(CallError::from(e)))?;
+        crate::metrics::since(crate::metrics::Stage::Decode, decode);
         for (ch, samples) in self.channels.iter_mut().zip(&self.decoded) {
             ch.push(samples, &self.sink).await?;
         }

@@ -17,6 +17,7 @@ use crate::assist::engine::{CallEngine, Heard, Output, SemanticJob, SuggestJob};
 use crate::assist::suggest::{FeedbackError, FeedbackRecord};
 use crate::eventlog::EventLog;
 use crate::knowledge::Knowledge;
+use crate::metrics::{self, Stage};
 
 mod generated;
 
@@ -109,6 +110,9 @@ impl EventSink {
         event: Event,
     ) -> Result<(), ClientGone> {
         *seq += 1;
+        if let Event::Error(e) = &event {
+            metrics::error_named(&e.code);
+        }
         let msg = StreamCallResponse {
             call_id: self.call_id.clone(),
             seq: *seq,
@@ -149,7 +153,9 @@ impl EventSink {
                 audio,
             };
             let mut out = Vec::new();
+            let rules = std::time::Instant::now();
             lock(engine).hear(&heard, &mut out);
+            metrics::since(Stage::Rules, rules);
             out
         });
         let final_text = t.is_final.then(|| (t.role, t.text.clone()));
@@ -305,10 +311,12 @@ impl EventSink {
     async fn suggest(self: &Arc<Self>, job: SuggestJob) -> Result<(), ClientGone> {
         let mut hits = Vec::new();
         if let Some(k) = &self.knowledge {
-            match k
+            let start = std::time::Instant::now();
+            let found = k
                 .search(&self.tenant, &job.query, PASSAGES * 4, &job.kinds)
-                .await
-            {
+                .await;
+            metrics::since(Stage::Retrieval, start);
+            match found {
                 Ok(found) => {
                     hits = found
                         .into_iter()

@@ -5,13 +5,14 @@ use std::pin::Pin;
 
 use callassist_proto::v1::call_assist_server::CallAssist;
 use callassist_proto::v1::{StreamCallRequest, StreamCallResponse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::{Principal, Role};
 use crate::call::session;
+use crate::metrics;
 use crate::state::AppState;
 
 /// Events buffered per call before the session waits for the client to read.
@@ -41,8 +42,14 @@ impl CallAssist for CallService {
         request: Request<Streaming<StreamCallRequest>>,
     ) -> Result<Response<Self::StreamCallStream>, Status> {
         let principal = Principal::of(&request);
-        principal.require(&[Role::Agent], "stream calls")?;
-        let slot = self.state.admit_call()?;
+        principal
+            .require(&[Role::Agent], "stream calls")
+            .inspect_err(|s| metrics::error(s.code()))?;
+        let slot = self
+            .state
+            .admit_call()
+            .map_err(Status::from)
+            .inspect_err(|s| metrics::error(s.code()))?;
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(RESPONSE_BUFFER);
         tokio::spawn(session::run(
@@ -52,6 +59,12 @@ impl CallAssist for CallService {
             inbound,
             tx,
         ));
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        // Every status that ends a call (bad config, limits, failures) passes here.
+        let stream = ReceiverStream::new(rx).inspect(|r| {
+            if let Err(s) = r {
+                metrics::error(s.code());
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -18,6 +18,7 @@ use crate::assist::compose::{
 };
 use crate::assist::engine::is_chinese;
 use crate::assist::guard;
+use crate::metrics::{self, Stage};
 
 /// Utterances remembered for prompts and the summary.
 const HISTORY: usize = 400;
@@ -113,7 +114,10 @@ impl EventSink {
             return Vec::new();
         };
         let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-        match k.search(&self.tenant, query, PASSAGES * 4, &kinds).await {
+        let start = std::time::Instant::now();
+        let found = k.search(&self.tenant, query, PASSAGES * 4, &kinds).await;
+        metrics::since(Stage::Retrieval, start);
+        match found {
             Ok(found) => found
                 .into_iter()
                 .filter(|h| self.packs.is_empty() || self.packs.contains(&h.pack_id))
@@ -235,6 +239,9 @@ impl EventSink {
                 return Ok(());
             }
         };
+        if generated.first_token_ms > 0.0 {
+            metrics::observe_secs(Stage::LlmFirstToken, generated.first_token_ms / 1000.0);
+        }
         if blocked.is_none() && cancel.is_cancelled() {
             // Superseded by a newer suggestion, which says so itself.
             return Ok(());
@@ -248,6 +255,7 @@ impl EventSink {
         }
         if let Some(rule) = blocked {
             lock(engine).count_blocked();
+            metrics::suggestion_blocked();
             tracing::info!(rule = %rule, "generated suggestion failed the compliance guard");
             if sent > 0 {
                 self.emit(at, event(String::new(), true, true, false))
