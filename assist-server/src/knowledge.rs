@@ -165,19 +165,8 @@ impl Knowledge {
         &self,
         rules: &TenantRules,
     ) -> Result<Arc<crate::assist::semantic::ObjectionVectors>, KnowledgeError> {
-        use crate::assist::semantic::{NEUTRAL_ANCHORS, ObjectionVectors, objection_phrases};
-        rules
-            .semantic
-            .get_or_try_init(|| async {
-                let phrases = objection_phrases(rules);
-                let texts = phrases.iter().map(|(_, p)| p.clone()).collect();
-                let vectors = self.embed_queries(texts).await?;
-                let anchors = NEUTRAL_ANCHORS.iter().map(|a| a.to_string()).collect();
-                let anchors = self.embed_queries(anchors).await?;
-                Ok(Arc::new(ObjectionVectors::new(&phrases, vectors, anchors)))
-            })
-            .await
-            .cloned()
+        let phrases = || crate::assist::semantic::objection_phrases(rules);
+        self.rule_vectors(&rules.semantic, phrases).await
     }
 
     /// The embedded forbidden phrases of `rules` (computed once per compiled rule set).
@@ -185,19 +174,27 @@ impl Knowledge {
         &self,
         rules: &TenantRules,
     ) -> Result<Arc<crate::assist::semantic::ObjectionVectors>, KnowledgeError> {
-        use crate::assist::semantic::{NEUTRAL_ANCHORS, ObjectionVectors, forbidden_phrases};
-        rules
-            .forbidden
-            .get_or_try_init(|| async {
-                let phrases = forbidden_phrases(rules);
-                let texts = phrases.iter().map(|(_, p)| p.clone()).collect();
-                let vectors = self.embed_queries(texts).await?;
-                let anchors = NEUTRAL_ANCHORS.iter().map(|a| a.to_string()).collect();
-                let anchors = self.embed_queries(anchors).await?;
-                Ok(Arc::new(ObjectionVectors::new(&phrases, vectors, anchors)))
-            })
-            .await
-            .cloned()
+        let phrases = || crate::assist::semantic::forbidden_phrases(rules);
+        self.rule_vectors(&rules.forbidden, phrases).await
+    }
+
+    /// `phrases()` and the neutral anchors embedded once into `cell`.
+    async fn rule_vectors(
+        &self,
+        cell: &tokio::sync::OnceCell<Arc<crate::assist::semantic::ObjectionVectors>>,
+        phrases: impl FnOnce() -> Vec<(usize, String)>,
+    ) -> Result<Arc<crate::assist::semantic::ObjectionVectors>, KnowledgeError> {
+        use crate::assist::semantic::{NEUTRAL_ANCHORS, ObjectionVectors};
+        cell.get_or_try_init(|| async {
+            let phrases = phrases();
+            let texts = phrases.iter().map(|(_, p)| p.clone()).collect();
+            let vectors = self.embed_queries(texts).await?;
+            let anchors = NEUTRAL_ANCHORS.iter().map(|a| a.to_string()).collect();
+            let anchors = self.embed_queries(anchors).await?;
+            Ok(Arc::new(ObjectionVectors::new(&phrases, vectors, anchors)))
+        })
+        .await
+        .cloned()
     }
 
     /// The tenant's packs.

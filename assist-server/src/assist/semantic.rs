@@ -47,12 +47,15 @@ pub struct ObjectionVectors {
     anchors: Vec<Vec<f32>>,
 }
 
-/// The phrases to embed: `(rule index, phrase or example)` of every objection rule a
-/// customer can say.
-pub fn objection_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
+/// `(rule index, phrase or example)` of every rule of `kind` that `speaker_ok` accepts.
+fn rule_phrases(
+    rules: &TenantRules,
+    kind: RuleKind,
+    speaker_ok: impl Fn(Speaker) -> bool,
+) -> Vec<(usize, String)> {
     rules
-        .of_kind(RuleKind::Objection)
-        .filter(|&i| rules.rules[i].rule.speaker != Speaker::Agent)
+        .of_kind(kind)
+        .filter(|&i| speaker_ok(rules.rules[i].rule.speaker))
         .flat_map(|i| {
             rules.rules[i]
                 .rule
@@ -64,19 +67,15 @@ pub fn objection_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The phrases to embed: `(rule index, phrase or example)` of every objection rule a
+/// customer can say.
+pub fn objection_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
+    rule_phrases(rules, RuleKind::Objection, |s| s != Speaker::Agent)
+}
+
 /// `(rule index, phrase or example)` of every forbidden rule, for the guard on generated text.
 pub fn forbidden_phrases(rules: &TenantRules) -> Vec<(usize, String)> {
-    rules
-        .of_kind(RuleKind::Forbidden)
-        .flat_map(|i| {
-            rules.rules[i]
-                .rule
-                .phrases
-                .iter()
-                .chain(&rules.rules[i].rule.examples)
-                .map(move |p| (i, p.clone()))
-        })
-        .collect()
+    rule_phrases(rules, RuleKind::Forbidden, |_| true)
 }
 
 fn unit(mut v: Vec<f32>) -> Vec<f32> {
