@@ -176,7 +176,8 @@ fn run_server(cfg: ServerConfig) -> anyhow::Result<()> {
             state = state.with_composer(composer);
         }
         if let Some(embed) = embed {
-            let kb = crate::knowledge::Knowledge::open(&cfg.data.join("knowledge"), embed)?;
+            let mut kb = crate::knowledge::Knowledge::open(&cfg.data.join("knowledge"), embed)?;
+            kb.limits.max_archive_bytes = cfg.max_pack_bytes;
             state = state.with_knowledge(kb);
         }
         std::fs::create_dir_all(&cfg.data)?;

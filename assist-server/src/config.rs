@@ -88,7 +88,8 @@ pub struct ServerConfig {
     /// Recognition requests that may wait for a worker before callers are held back.
     #[arg(long, env = "CALLASSIST_ASR_QUEUE", default_value_t = 16)]
     pub asr_queue: usize,
-    /// Largest audio frame accepted, in bytes.
+    /// Largest audio frame accepted, in bytes (INVALID_ARGUMENT); a StreamCall message over
+    /// this (or --max-text-bytes if larger) plus 64 KiB is refused with OUT_OF_RANGE.
     #[arg(long, env = "CALLASSIST_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
     /// Largest text utterance accepted, in bytes.
@@ -97,6 +98,27 @@ pub struct ServerConfig {
     /// Calls served at once; more get RESOURCE_EXHAUSTED.
     #[arg(long, env = "CALLASSIST_MAX_CALLS", default_value_t = 64)]
     pub max_calls: usize,
+    /// Calls one tenant may have in progress at once; more get RESOURCE_EXHAUSTED (checked
+    /// when the call's config names the tenant).
+    #[arg(long, env = "CALLASSIST_MAX_CALLS_PER_TENANT", default_value_t = 16)]
+    pub max_calls_per_tenant: usize,
+    /// Audio frames a call may send in any 1 s window; a call over it ends with
+    /// RESOURCE_EXHAUSTED. 0 (default): no limit. A softphone sends 50/s at 20 ms, so 100
+    /// suits softphone-only deployments; the `callassist call` CLI streams files faster than
+    /// real time unless `--realtime`, which a limit refuses.
+    #[arg(long, env = "CALLASSIST_MAX_FRAMES_PER_SEC", default_value_t = 0)]
+    pub max_frames_per_sec: u32,
+    /// Seconds a call may go without any request before it ends with DEADLINE_EXCEEDED.
+    /// 0: no limit.
+    #[arg(long, env = "CALLASSIST_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+    /// HTTP/2 keepalive: ping idle connections every this many seconds and drop those that do
+    /// not answer within as long; also the TCP keepalive time. 0: off.
+    #[arg(long, env = "CALLASSIST_KEEPALIVE_SECS", default_value_t = 20)]
+    pub keepalive_secs: u64,
+    /// Largest knowledge pack archive accepted by UploadPack, compressed, in bytes.
+    #[arg(long, env = "CALLASSIST_MAX_PACK_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_pack_bytes: u64,
     /// Silence (ms) that ends an utterance.
     #[arg(long, env = "CALLASSIST_END_SILENCE_MS", default_value_t = 600)]
     pub end_silence_ms: u32,

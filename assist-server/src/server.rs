@@ -1,6 +1,7 @@
 //! `serve(listener, state, shutdown)`: mounts every service with health and reflection, and on
 //! shutdown marks health NOT_SERVING, stops admitting calls, lets live calls drain (bounded by
-//! `drain_secs`), then stops.
+//! `drain_secs`), then stops. Message sizes are capped per service and idle connections are
+//! probed with HTTP/2 and TCP keepalive (`--keepalive-secs`).
 
 use std::time::Duration;
 
@@ -8,16 +9,15 @@ use callassist_proto::v1::call_assist_server::CallAssistServer;
 use callassist_proto::v1::events_server::EventsServer;
 use callassist_proto::v1::knowledge_server::KnowledgeServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use crate::services::{call::CallService, events::EventsService, knowledge::KnowledgeService};
 use crate::state::AppState;
 
-/// Largest gRPC message decoded; frames beyond the configured frame limit are still read so
-/// the client gets a precise INVALID_ARGUMENT instead of a transport error.
-const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+/// Largest Knowledge message decoded (an UploadPack chunk; the SDK sends 256 KiB).
+const MAX_KNOWLEDGE_MESSAGE: usize = 4 * 1024 * 1024;
 
 /// Serves until `shutdown` resolves and live calls have drained.
 pub async fn serve(
@@ -65,7 +65,13 @@ pub async fn serve(
     };
 
     let guard = crate::auth::interceptor(state.auth.clone());
-    let mut builder = tonic::transport::Server::builder();
+    let keepalive = match state.cfg.keepalive_secs {
+        0 => None,
+        secs => Some(Duration::from_secs(secs)),
+    };
+    let mut builder = tonic::transport::Server::builder()
+        .http2_keepalive_interval(keepalive)
+        .http2_keepalive_timeout(keepalive);
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
@@ -74,11 +80,12 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(InterceptedService::new(
             CallAssistServer::new(CallService::new(state.clone()))
-                .max_decoding_message_size(MAX_MESSAGE),
+                .max_decoding_message_size(crate::call::limits::max_call_message(&state.cfg)),
             guard.clone(),
         ))
         .add_service(InterceptedService::new(
-            KnowledgeServer::new(KnowledgeService::new(state.knowledge.clone())),
+            KnowledgeServer::new(KnowledgeService::new(state.knowledge.clone()))
+                .max_decoding_message_size(MAX_KNOWLEDGE_MESSAGE),
             guard.clone(),
         ))
         .add_service(InterceptedService::new(
@@ -89,7 +96,11 @@ pub async fn serve(
             ),
             guard,
         ));
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    // tcp_keepalive on the builder only reaches listeners tonic binds itself, so set it here.
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(keepalive);
+    let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::select! {
         r = server => r?,
         // Connections that outlive the drain window are cut.

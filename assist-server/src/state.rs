@@ -1,8 +1,9 @@
 //! Shared server state: configuration, the recognizer pool, and the registry of live calls
 //! (a slot per call, released on drop however the call ends).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use callassist_inference::asr::AsrPool;
 use tokio::sync::watch;
@@ -39,6 +40,17 @@ struct CallRegistry {
     active: AtomicUsize,
     started: AtomicU64,
     draining: watch::Sender<bool>,
+    /// Calls in progress per tenant (entries removed at zero).
+    per_tenant: Mutex<HashMap<String, usize>>,
+}
+
+impl CallRegistry {
+    fn tenants(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        // The map holds plain counters, so a poisoned lock still holds valid data.
+        self.per_tenant
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Held by a live call; frees its slot when dropped.
@@ -50,6 +62,25 @@ pub struct CallSlot {
 impl Drop for CallSlot {
     fn drop(&mut self) {
         self.calls.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Held by a live call once its tenant is known; frees the tenant's slot when dropped.
+#[derive(Debug)]
+pub struct TenantSlot {
+    calls: Arc<CallRegistry>,
+    tenant: String,
+}
+
+impl Drop for TenantSlot {
+    fn drop(&mut self) {
+        let mut map = self.calls.tenants();
+        if let Some(n) = map.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.tenant);
+            }
+        }
     }
 }
 
@@ -70,6 +101,7 @@ impl AppState {
                 active: AtomicUsize::new(0),
                 started: AtomicU64::new(0),
                 draining: watch::channel(false).0,
+                per_tenant: Mutex::default(),
             }),
         }
     }
@@ -127,6 +159,33 @@ impl AppState {
         }
         self.calls.started.fetch_add(1, Ordering::Relaxed);
         Ok(slot)
+    }
+
+    /// Reserves one of `tenant`'s `max_calls_per_tenant` slots, or says why not.
+    pub fn admit_tenant_call(&self, tenant: &str) -> Result<TenantSlot, CallError> {
+        let max = self.cfg.max_calls_per_tenant;
+        let mut map = self.calls.tenants();
+        let n = map.entry(tenant.to_string()).or_insert(0);
+        if *n >= max {
+            let n = *n;
+            if n == 0 {
+                map.remove(tenant);
+            }
+            return Err(CallError::Exhausted(format!(
+                "tenant {tenant} already has {n} calls in progress (limit {max}, \
+                 --max-calls-per-tenant); end a call or retry later"
+            )));
+        }
+        *n += 1;
+        Ok(TenantSlot {
+            calls: self.calls.clone(),
+            tenant: tenant.to_string(),
+        })
+    }
+
+    /// Calls `tenant` has in progress.
+    pub fn tenant_calls(&self, tenant: &str) -> usize {
+        self.calls.tenants().get(tenant).copied().unwrap_or(0)
     }
 
     /// Calls in progress.

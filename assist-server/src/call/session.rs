@@ -1,7 +1,8 @@
 //! The session loop of one `StreamCall`: reads the config, then frames, text and control
-//! messages; feeds the channels; answers bad input with INVALID_ARGUMENT; and on finalize or
-//! half-close drains every channel and sends `end`. When the client disappears, everything
-//! the call started is cancelled and its slot released.
+//! messages; feeds the channels; answers bad input with INVALID_ARGUMENT; enforces the
+//! per-tenant call limit, the frame rate and the idle timeout ([`super::limits`]); and on
+//! finalize or half-close drains every channel and sends `end`. When the client disappears,
+//! everything the call started is cancelled and its slots released.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use tonic::{Status, Streaming};
 use tracing::Instrument;
 
 use super::channel::{self, ChannelInput, ChannelSettings};
+use super::limits::{self, FrameRate};
 use super::sink::{ClientGone, EventSink, ResponseTx, SinkParts};
 use super::spec::{self, CallSpec};
 use crate::assist::engine::CallEngine;
@@ -57,6 +59,11 @@ struct Session {
     texts: u32,
     /// Samples per channel received so far (the call's audio clock).
     samples_in: u64,
+    /// Audio frames over the last second, against `--max-frames-per-sec`.
+    rate: FrameRate,
+    /// `--idle-timeout-secs` (None: no limit) and when the call turns idle.
+    idle: Option<std::time::Duration>,
+    idle_at: tokio::time::Instant,
 }
 
 /// Runs one call to its end. `slot` is released when this returns.
@@ -96,7 +103,13 @@ pub async fn run(
                 .await;
             return;
         }
-        Ok(None) | Err(_) => return,
+        Ok(None) => return,
+        Err(status) => {
+            if let Some(status) = limits::transport_refusal(&status, &state.cfg) {
+                let _ = tx.send(Err(status)).await;
+            }
+            return;
+        }
     };
     let mut spec = match spec::validate(&first) {
         Ok(s) => s,
@@ -115,6 +128,14 @@ pub async fn run(
             }
         }
     }
+    let _tenant_slot = match state.admit_tenant_call(&spec.tenant_id) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::info!(tenant = %spec.tenant_id, "call refused: {e}");
+            let _ = tx.send(Err(e.into())).await;
+            return;
+        }
+    };
     let span = tracing::info_span!("call", call_id = %spec.call_id, tenant = %spec.tenant_id);
     run_valid(state, spec, inbound, tx).instrument(span).await;
 }
@@ -212,6 +233,11 @@ impl Session {
             }
         }
         let n = channels.len();
+        let idle = match state.cfg.idle_timeout_secs {
+            0 => None,
+            secs => Some(std::time::Duration::from_secs(secs)),
+        };
+        let rate = FrameRate::new(state.cfg.max_frames_per_sec);
         Ok(Self {
             state,
             spec,
@@ -225,6 +251,9 @@ impl Session {
             last_seq: None,
             texts: 0,
             samples_in: 0,
+            rate,
+            idle,
+            idle_at: tokio::time::Instant::now() + idle.unwrap_or_default(),
         })
     }
 
@@ -233,6 +262,9 @@ impl Session {
             let msg = tokio::select! {
                 m = inbound.message() => m,
                 _ = self.sink.closed() => return Outcome::ClientGone,
+                _ = tokio::time::sleep_until(self.idle_at), if self.idle.is_some() => {
+                    return Outcome::Failed(limits::idle_status(self.idle.unwrap_or_default()));
+                }
                 Some(done) = self.workers.join_next(), if !self.workers.is_empty() => {
                     if let Ok(Err(e)) = done {
                         return e.into();
@@ -243,8 +275,14 @@ impl Session {
             let req = match msg {
                 Ok(Some(req)) => req,
                 Ok(None) => return self.finish().await,
-                Err(_) => return Outcome::ClientGone,
+                Err(status) => {
+                    return match limits::transport_refusal(&status, &self.state.cfg) {
+                        Some(status) => Outcome::Failed(status),
+                        None => Outcome::ClientGone,
+                    };
+                }
             };
+
             let step = match req.request {
                 Some(Request::Finalize(_)) => return self.finish().await,
                 Some(r) => self.handle(r).await,
@@ -255,6 +293,10 @@ impl Session {
             };
             if let Err(outcome) = step {
                 return outcome;
+            }
+            // Idle time counts from when the server is ready for the next request.
+            if let Some(idle) = self.idle {
+                self.idle_at = tokio::time::Instant::now() + idle;
             }
         }
     }
@@ -281,6 +323,9 @@ impl Session {
             )
             .into());
         };
+        self.rate
+            .admit(tokio::time::Instant::now())
+            .map_err(Outcome::from)?;
         let max = self.state.cfg.max_frame_bytes;
         if frame.data.len() > max {
             return Err(CallError::Invalid(format!(

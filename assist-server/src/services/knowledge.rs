@@ -97,7 +97,7 @@ impl KnowledgeRpc for KnowledgeService {
         let max = kb.limits.max_archive_bytes;
         if meta.total_bytes > max {
             return Err(Status::invalid_argument(format!(
-                "the archive is {} bytes, over the limit of {max}",
+                "the archive is {} bytes, over the limit of {max} (--max-pack-bytes)",
                 meta.total_bytes
             )));
         }
@@ -107,7 +107,7 @@ impl KnowledgeRpc for KnowledgeService {
                 Some(upload_pack_request::Request::Chunk(c)) => {
                     if bytes.len() as u64 + c.len() as u64 > max {
                         return Err(Status::invalid_argument(format!(
-                            "the archive is over the limit of {max} bytes"
+                            "the archive is over the limit of {max} bytes (--max-pack-bytes)"
                         )));
                     }
                     bytes.extend_from_slice(&c);
