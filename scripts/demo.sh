@@ -4,7 +4,9 @@
 # SaaS pack (first run only) and stream a short sales call (scripts/demo-call.txt) to show the
 # assist events: risk prompts, suggestions with citations, stages, metrics. Stops the server.
 # Env: CALLASSIST_ASR_MODEL (tiny.en | base, default tiny.en), DEMO_PORT (default 50151),
-#      DEMO_WAV (a WAV file to stream instead of jfk.wav), DEMO_JSON=1 for JSON lines.
+#      DEMO_WAV (a WAV file to stream instead of jfk.wav), DEMO_JSON=1 for JSON lines,
+#      CALLASSIST_LLM (qwen | smollm2 | off; default qwen, fetched on first use) for the
+#      generated suggestions and the post-call summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${CALLASSIST_ASR_MODEL:-tiny.en}"
