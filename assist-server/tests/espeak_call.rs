@@ -160,8 +160,16 @@ async fn synthesised_stereo_call_yields_risk_and_stage_events() {
             "no {want:?} in {risks:?}"
         );
     }
-    // The demo signal comes after the pilot one: one remark never moves the stage back.
-    assert_eq!(stages, ["opening", "discovery", "pilot"]);
+    // Forward through the pipeline only; one remark never moves the stage back. The file is
+    // streamed faster than real time, so the agent's discovery line may be recognised after the
+    // customer's pilot line (finals of the two channels race for the recognizer); then the
+    // stage skips discovery, which is right for that order of evidence.
+    assert_eq!(stages.first(), Some(&"opening"), "{stages:?}");
+    assert_eq!(stages.last(), Some(&"pilot"), "{stages:?}");
+    assert!(
+        stages == ["opening", "discovery", "pilot"] || stages == ["opening", "pilot"],
+        "{stages:?}"
+    );
     assert_eq!(events.last().unwrap()["type"], "end");
     server.stop().await.unwrap();
 }
