@@ -253,6 +253,19 @@ impl LlmEngine {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, InferenceError> {
         let start = Instant::now();
+        if req.cancel.is_cancelled() {
+            // Superseded while queued: no work at all.
+            return Ok(Generation {
+                text: String::new(),
+                stop: StopReason::Cancelled,
+                prompt_tokens: 0,
+                reused_tokens: 0,
+                generated_tokens: 0,
+                prompt_ms: 0.0,
+                first_token_ms: 0.0,
+                gen_ms: 0.0,
+            });
+        }
         let prefix = self.encode_prefix(&req.prefix)?;
         let mut tokens = prefix.clone();
         tokens.extend(self.tokenizer.encode(&req.prompt)?);

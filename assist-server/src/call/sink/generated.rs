@@ -2,7 +2,8 @@
 //! customer question or an agent's "let me check", streamed as suggestion updates (a newer
 //! one cancels and supersedes one still streaming), each piece checked by the compliance
 //! guard before it is sent (a failing one is withdrawn and counted); and the post-call
-//! summary with action items and the final stage, in the call's language.
+//! summary with action items and the final stage, in the call's language (only for a
+//! conversation: both parties heard).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -190,7 +191,8 @@ impl EventSink {
 
         let (tx, mut rx) = mpsc::channel::<String>(32);
         let pool = composer.pool.clone();
-        let generation = tokio::spawn(async move { pool.try_generate(req, Some(tx)).await });
+        // Waits for queue room: older suggestions this one superseded leave the queue at once.
+        let generation = tokio::spawn(async move { pool.generate(req, Some(tx)).await });
         let mut text = String::new();
         let mut sent = 0usize;
         let mut blocked: Option<String> = None;
@@ -297,6 +299,15 @@ impl EventSink {
         rules.rules.get(rule).map(|r| r.rule.id.clone())
     }
 
+    fn history_has(&self, role: Role) -> bool {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lines
+            .iter()
+            .any(|(r, _)| *r == role)
+    }
+
     /// Sends the post-call summary (with a local LLM and something said).
     pub(super) async fn summarize(self: &Arc<Self>, now_ms: u64) -> Result<(), ClientGone> {
         let (Some(composer), Some(engine)) = (&self.composer, &self.engine) else {
@@ -316,7 +327,9 @@ impl EventSink {
                 .collect();
             (lines, zh)
         };
-        if lines.is_empty() {
+        // A summary needs a conversation: both parties heard.
+        let has = |role| self.history_has(role);
+        if lines.is_empty() || !has(Role::Agent) || !has(Role::Customer) {
             return Ok(());
         }
         let stage = lock(engine).stage_id().unwrap_or_default().to_string();
