@@ -5,6 +5,7 @@
 pub mod call;
 mod error;
 pub mod events;
+pub mod follow;
 pub mod json;
 pub mod packs;
 mod tls;

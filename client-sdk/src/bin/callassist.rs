@@ -161,6 +161,10 @@ struct SubscribeArgs {
     /// `logged_at_ms`).
     #[arg(long)]
     json: bool,
+    /// Exit when the connection drops instead of re-subscribing after the last event printed
+    /// (by default a server restart or network loss is waited out and nothing is missed).
+    #[arg(long)]
+    no_reconnect: bool,
 }
 
 /// The event type names the server's filter accepts.
@@ -414,14 +418,50 @@ async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<Exit
         types: args.types.clone(),
         call_ids: args.call_ids.clone(),
     };
-    let mut events = client.subscribe_with(request).await?;
     let mut last = args.from.clone();
     let resume = |last: &Option<String>| match last {
         Some(c) => format!("resume with --from {c}"),
         None => "nothing received yet".to_string(),
     };
+    let print = |env: &callassist_client::pb::EventEnvelope| {
+        if args.json {
+            println!("{}", json::envelope_json(env));
+        } else {
+            println!("{}", json::envelope_text(env));
+        }
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    if !args.no_reconnect {
+        use callassist_client::follow::{Backoff, Followed};
+        let events = client.follow(request, Backoff::default());
+        tokio::pin!(events);
+        loop {
+            let item = tokio::select! {
+                _ = &mut ctrl_c => {
+                    eprintln!("stopped; {}", resume(&last));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                item = events.next() => item,
+            };
+            match item {
+                Some(Ok(Followed::Event(env))) => {
+                    print(&env);
+                    last = Some(env.cursor.clone());
+                }
+                Some(Ok(Followed::Disconnected { reason, retry_in })) => {
+                    eprintln!("disconnected ({reason}); retrying in {retry_in:?}");
+                }
+                Some(Ok(Followed::Resumed { from_cursor })) => {
+                    let from = from_cursor.unwrap_or_else(|| "the beginning".into());
+                    eprintln!("resumed after cursor {from}");
+                }
+                Some(Err(e)) => bail!("{e}; {}", resume(&last)),
+                None => bail!("the subscription ended; {}", resume(&last)),
+            }
+        }
+    }
+    let mut events = client.subscribe_with(request).await?;
     loop {
         let item = tokio::select! {
             _ = &mut ctrl_c => {
@@ -432,11 +472,7 @@ async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<Exit
         };
         match item {
             Some(Ok(env)) => {
-                if args.json {
-                    println!("{}", json::envelope_json(&env));
-                } else {
-                    println!("{}", json::envelope_text(&env));
-                }
+                print(&env);
                 last = Some(env.cursor);
             }
             Some(Err(e)) => bail!("{e}; {}", resume(&last)),
