@@ -10,6 +10,8 @@ command -v python3 >/dev/null || need+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v cc >/dev/null || need+=(build-essential)
+# whisper-rs builds its vendored whisper.cpp with cmake.
+command -v cmake >/dev/null || need+=(cmake)
 # Synthesised test calls (assist-server/tests/espeak_call.rs).
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 # apt-get download (LibriVox test clips) needs package lists.

@@ -18,6 +18,9 @@ pub enum InferenceError {
     /// The model itself failed while running.
     #[error("model error: {0}")]
     Model(#[from] candle_core::Error),
+    /// whisper.cpp failed while running.
+    #[error("whisper.cpp: {0}")]
+    WhisperCpp(#[from] whisper_rs::WhisperError),
     /// Tokenizer failure.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

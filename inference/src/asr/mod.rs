@@ -1,8 +1,11 @@
-//! Speech recognition: the synchronous [`Recognizer`] trait every backend implements, and the
-//! [`AsrPool`] of dedicated worker threads that serves it to async code.
+//! Speech recognition: the synchronous [`Recognizer`] trait every backend implements (Whisper
+//! on candle in [`whisper`], on whisper.cpp in [`whispercpp`]), and the [`AsrPool`] of
+//! dedicated worker threads that serves it to async code.
 
+mod guards;
 mod pool;
 pub mod whisper;
+pub mod whispercpp;
 
 pub use pool::{AsrPool, PoolStats};
 

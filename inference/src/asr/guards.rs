@@ -1,0 +1,100 @@
+//! Decoding guards and text helpers shared by the Whisper backends: the silence thresholds,
+//! the RMS gate, the repetition cut and how segment texts are joined. (The candle backend
+//! still carries its own copies; both follow the same numbers.)
+
+/// No-speech probability above this...
+pub(crate) const NO_SPEECH_THRESHOLD: f32 = 0.6;
+/// ...together with a mean log-probability below this means "nothing was said".
+pub(crate) const LOGPROB_THRESHOLD: f32 = -1.0;
+/// A no-speech probability this high means silence whatever the text's log-probability.
+pub(crate) const STRONG_NO_SPEECH: f32 = 0.8;
+/// Windows quieter than this (RMS, dBFS) are not decoded at all.
+pub(crate) const SILENCE_DBFS: f32 = -55.0;
+
+/// Whether a window decoded with these scores should count as silence.
+pub(crate) fn is_silent(no_speech_prob: f32, avg_logprob: f32) -> bool {
+    no_speech_prob > STRONG_NO_SPEECH
+        || (no_speech_prob > NO_SPEECH_THRESHOLD && avg_logprob < LOGPROB_THRESHOLD)
+}
+
+/// RMS level of `samples` in dBFS.
+pub(crate) fn rms_dbfs(samples: &[f32]) -> f32 {
+    let energy = samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32;
+    10.0 * (energy + 1e-12).log10()
+}
+
+/// If the text tokens (ids below `first_special`) end in a loop (the same n-gram three times
+/// in a row, or one token six times), returns how many tokens of `sampled` to keep:
+/// everything up to the first repetition.
+pub(crate) fn repetition_cut(sampled: &[u32], first_special: u32) -> Option<usize> {
+    let text: Vec<(usize, u32)> = sampled
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, t)| t < first_special)
+        .collect();
+    let n = text.len();
+    for period in 1..=16usize {
+        let times = if period == 1 { 6 } else { 3 };
+        if n < period * times {
+            continue;
+        }
+        let tail = &text[n - period * times..];
+        let gram: Vec<u32> = tail[..period].iter().map(|x| x.1).collect();
+        if tail
+            .chunks(period)
+            .all(|c| c.iter().map(|x| x.1).eq(gram.iter().copied()))
+        {
+            return Some(tail[period].0);
+        }
+    }
+    None
+}
+
+/// Joins segment texts: with a space between Latin-script pieces, directly for CJK.
+pub(crate) fn join_segments(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        let cjk_boundary =
+            s.chars().last().is_some_and(is_cjk) || p.chars().next().is_some_and(is_cjk);
+        if !s.is_empty() && !cjk_boundary {
+            s.push(' ');
+        }
+        s.push_str(p);
+    }
+    s
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_loops_and_keeps_normal_text() {
+        assert_eq!(repetition_cut(&[1, 2, 3, 4, 5], 100), None);
+        assert_eq!(repetition_cut(&[9, 1, 2, 1, 2, 1, 2], 100), Some(3));
+        assert_eq!(repetition_cut(&[7, 7, 7, 7, 7, 7], 100), Some(1));
+        // Timestamps between repeats do not hide the loop.
+        assert_eq!(repetition_cut(&[1, 2, 150, 1, 2, 151, 1, 2], 100), Some(3));
+    }
+
+    #[test]
+    fn silence_rules() {
+        assert!(is_silent(0.9, -0.2));
+        assert!(is_silent(0.7, -1.5));
+        assert!(!is_silent(0.7, -0.5));
+        assert!(!is_silent(0.1, -3.0));
+        assert!(rms_dbfs(&[0.0; 160]) < SILENCE_DBFS);
+        assert!((rms_dbfs(&[0.5; 160]) + 6.02).abs() < 0.01);
+    }
+
+    #[test]
+    fn joins_latin_with_spaces_and_cjk_without() {
+        assert_eq!(join_segments(&["Hello.", "Bye."]), "Hello. Bye.");
+        assert_eq!(join_segments(&["你好。", "我们"]), "你好。我们");
+    }
+}
