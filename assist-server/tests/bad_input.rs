@@ -40,6 +40,7 @@ async fn each_bad_input_is_rejected_precisely_and_the_next_call_works() {
     let server = TestServer::start(fake_state(0)).await;
     let client = server.client().await;
     let cases: Vec<(&str, Vec<StreamCallRequest>, &str)> = vec![
+        ("no message at all", Vec::new(), "ended before any message"),
         (
             "no config first",
             vec![frame(320, 1), finalize()],

@@ -126,7 +126,9 @@ impl WavAudio {
         Ok(audio)
     }
 
-    /// Encodes as a WAV file (used to write converted test audio).
+    /// Encodes as a WAV file (used to write converted test audio). Header sizes that do not
+    /// fit their 32-bit fields (a byte rate for an absurd sample rate that `parse` accepted, or
+    /// over 4 GiB of data) are written as `u32::MAX` rather than overflowing.
     pub fn to_wav_bytes(&self) -> Vec<u8> {
         let (tag, bits): (u16, u16) = match self.encoding {
             AudioEncoding::Mulaw => (7, 8),
@@ -136,17 +138,19 @@ impl WavAudio {
         let block = self.frame_bytes() as u16;
         let mut out = Vec::with_capacity(44 + self.data.len());
         out.extend_from_slice(b"RIFF");
-        out.extend_from_slice(&(36 + self.data.len() as u32).to_le_bytes());
+        let data_len = u32::try_from(self.data.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
         out.extend_from_slice(b"WAVEfmt ");
         out.extend_from_slice(&16u32.to_le_bytes());
         out.extend_from_slice(&tag.to_le_bytes());
         out.extend_from_slice(&self.channels.to_le_bytes());
         out.extend_from_slice(&self.sample_rate.to_le_bytes());
-        out.extend_from_slice(&(self.sample_rate * block as u32).to_le_bytes());
+        let byte_rate = self.sample_rate.saturating_mul(block as u32);
+        out.extend_from_slice(&byte_rate.to_le_bytes());
         out.extend_from_slice(&block.to_le_bytes());
         out.extend_from_slice(&bits.to_le_bytes());
         out.extend_from_slice(b"data");
-        out.extend_from_slice(&(self.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&data_len.to_le_bytes());
         out.extend_from_slice(&self.data);
         out
     }
@@ -170,6 +174,23 @@ mod tests {
             (AudioEncoding::Mulaw, 8000, 2, 1600)
         );
         assert_eq!(b.duration_ms(), 100);
+    }
+
+    #[test]
+    fn writes_any_sample_rate_parse_accepts_without_overflow() {
+        // Found by the `audio_decode` fuzz target: a stereo mu-law header claiming ~2.1 GHz
+        // parsed, then `to_wav_bytes` overflowed computing the byte rate.
+        let a = WavAudio {
+            encoding: AudioEncoding::Mulaw,
+            sample_rate: 0x8000_1F40,
+            channels: 2,
+            data: vec![0; 8],
+        };
+        let b = WavAudio::parse(&a.to_wav_bytes()).unwrap();
+        assert_eq!(
+            (b.sample_rate, b.channels, b.data),
+            (a.sample_rate, 2, a.data)
+        );
     }
 
     #[test]

@@ -83,10 +83,22 @@ pub fn max_call_message(cfg: &ServerConfig) -> usize {
         .saturating_add(MESSAGE_HEADROOM)
 }
 
-/// When reading the client's stream failed because the transport refused a message (over
-/// [`max_call_message`]), the status to send back, naming the limit; `None` for any other
-/// failure (the client left).
+/// When reading the client's stream failed because the transport refused a message, the status
+/// to send back: over [`max_call_message`], naming the limit; bytes that do not decode as a
+/// `StreamCallRequest` (or a stream cut inside a message), INVALID_ARGUMENT saying so. `None`
+/// for any other failure (the client left).
 pub fn transport_refusal(status: &Status, cfg: &ServerConfig) -> Option<Status> {
+    // tonic's codec reports undecodable bytes as INTERNAL with no source error; an HTTP/2 or
+    // connection failure (the client went away) also maps to INTERNAL, but carries its cause.
+    let undecodable =
+        status.code() == Code::Internal && std::error::Error::source(status).is_none();
+    if undecodable {
+        return Some(Status::invalid_argument(format!(
+            "{}: a StreamCall message is not a valid StreamCallRequest; send messages encoded \
+             from callassist/v1/call.proto, each complete",
+            status.message()
+        )));
+    }
     match status.code() {
         Code::OutOfRange | Code::ResourceExhausted => Some(Status::new(
             status.code(),
@@ -129,5 +141,23 @@ mod tests {
         let msg = err.expect("burst refused").to_string();
         assert!(msg.contains("limit of 10 per second"), "{msg}");
         assert!(FrameRate::new(0).admit(now).is_ok());
+    }
+
+    #[test]
+    fn an_undecodable_message_is_invalid_argument_and_a_lost_client_is_not() {
+        // Found by the `stream_call` fuzz target: a message that failed to decode ended the
+        // call as if the client had left, with OK and without `end`.
+        let cfg = ServerConfig::default();
+        let decode = Status::internal("failed to decode Protobuf message: invalid wire type");
+        let answer = transport_refusal(&decode, &cfg).expect("answered");
+        assert_eq!(answer.code(), Code::InvalidArgument);
+        assert!(
+            answer.message().contains("not a valid StreamCallRequest"),
+            "{answer:?}"
+        );
+        let mut gone = Status::internal("h2 protocol error: connection reset");
+        gone.set_source(std::sync::Arc::new(std::io::Error::other("reset")));
+        assert!(transport_refusal(&gone, &cfg).is_none());
+        assert!(transport_refusal(&Status::cancelled("client cancelled"), &cfg).is_none());
     }
 }

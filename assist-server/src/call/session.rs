@@ -103,7 +103,16 @@ pub async fn run(
                 .await;
             return;
         }
-        Ok(None) => return,
+        Ok(None) => {
+            // The client closed its side without a single message: say what was missing
+            // rather than end with OK and no `end`.
+            let _ = tx
+                .send(Err(Status::invalid_argument(
+                    "the request stream ended before any message: send the CallConfig first",
+                )))
+                .await;
+            return;
+        }
         Err(status) => {
             if let Some(status) = limits::transport_refusal(&status, &state.cfg) {
                 let _ = tx.send(Err(status)).await;
