@@ -102,6 +102,11 @@ pub struct ServerConfig {
     /// when the call's config names the tenant).
     #[arg(long, env = "CALLASSIST_MAX_CALLS_PER_TENANT", default_value_t = 16)]
     pub max_calls_per_tenant: usize,
+    /// New audio calls get RESOURCE_EXHAUSTED while recognition requests wait longer than
+    /// this for a worker on average (the box is saturated: admitting more calls would make
+    /// every call's transcripts late). 0: never refuse for load.
+    #[arg(long, env = "CALLASSIST_MAX_ASR_WAIT_MS", default_value_t = 2_000)]
+    pub max_asr_wait_ms: u64,
     /// Audio frames a call may send in any 1 s window; a call over it ends with
     /// RESOURCE_EXHAUSTED. 0 (default): no limit. A softphone sends 50/s at 20 ms, so 100
     /// suits softphone-only deployments; the `callassist call` CLI streams files faster than

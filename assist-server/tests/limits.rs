@@ -1,5 +1,5 @@
-//! Limits (issue 7.3): calls per tenant, audio frame rate, idle calls and message size. Each
-//! breach ends the call with its own status code and a message naming the limit and its flag.
+//! Limits (issue 7.3): calls per tenant, audio frame rate, idle calls, message size, and new
+//! audio calls while the recognizers are saturated. Each breach ends the call with its own status code and a message naming the limit and its flag.
 
 mod common;
 
@@ -204,4 +204,68 @@ async fn oversized_frames_and_messages_are_refused_with_the_limit() {
     );
     wait_for_tenant_calls(&server, "acme", 0).await;
     assert_eq!(server.state.active_calls(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_recognizer_refuses_new_audio_calls_and_admits_them_again_when_idle() {
+    use callassist_inference::asr::AsrRequest;
+
+    let mut cfg = common::config();
+    cfg.max_asr_wait_ms = 100;
+    // One recognizer that takes 300 ms per request.
+    let state = AppState::new(cfg, common::fake_state(300).asr.clone());
+    let server = TestServer::start(state).await;
+    let client = server.client().await;
+
+    // Six finals at once: the last ones wait up to 1.5 s for the one worker.
+    let asr = server.state.asr.clone();
+    let backlog: Vec<_> = (0..6)
+        .map(|_| {
+            let asr = asr.clone();
+            tokio::spawn(async move {
+                asr.transcribe(AsrRequest {
+                    samples: vec![0.5; 16_000],
+                    ..Default::default()
+                })
+                .await
+            })
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while asr.queue_wait() <= Duration::from_millis(100) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue never got slow"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut reqs = vec![pcm16_config()];
+    reqs.extend((0..5).map(|i| frame(i, 320)));
+    let status = common::run_requests(&client, reqs.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("--max-asr-wait-ms"),
+        "{}",
+        status.message()
+    );
+    // Text calls need no recognizer and are still admitted.
+    common::run_requests(&client, vec![text_config("acme")])
+        .await
+        .unwrap();
+
+    // Once the backlog is served and the pool has been idle a while, audio calls come back.
+    for b in backlog {
+        b.await.unwrap().unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while asr.queue_wait() > Duration::ZERO {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the wait never decayed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    common::run_requests(&client, reqs).await.unwrap();
 }

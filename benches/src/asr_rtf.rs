@@ -93,6 +93,7 @@ fn main() -> anyhow::Result<()> {
                 samples: clip.samples.clone(),
                 language: Some("en".into()),
                 partial: false,
+                ..Default::default()
             };
             let out = rec.transcribe(&req)?; // warm-up
             let mut times = Vec::new();

@@ -132,6 +132,7 @@ fn tg_with_asr(e: &mut LlmEngine, tokens: &[u32], n_gen: usize) -> anyhow::Resul
                     samples: samples.clone(),
                     language: Some("en".into()),
                     partial: false,
+                    ..Default::default()
                 })?;
                 n += 1;
             }

@@ -39,6 +39,7 @@ impl Recognizer for FakeRecognizer {
             no_speech_prob: 0.0,
             avg_logprob: -0.1,
             tokens: 3,
+            ..Default::default()
         })
     }
 

@@ -1,11 +1,13 @@
 //! A pool of dedicated OS threads, each owning one engine (a model), fed from one bounded
 //! queue. Async callers await a oneshot reply; a request whose caller has gone (client hung
 //! up) is skipped instead of burning CPU; `fail_fast` requests answer `Overloaded` at once
-//! when the queue is full, the others wait for room. The tracing span of the caller is
-//! carried to the worker. [`crate::asr::AsrPool`] and [`crate::embed::EmbedPool`] wrap it.
+//! when the queue is full, the others wait for room. How long jobs wait in the queue is
+//! tracked (a moving average) so callers can refuse new work while the pool is saturated.
+//! The tracing span of the caller is carried to the worker. [`crate::asr::AsrPool`] and [`crate::embed::EmbedPool`] wrap it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -15,6 +17,7 @@ struct Job<Req, Out> {
     req: Req,
     reply: oneshot::Sender<Result<Out, InferenceError>>,
     span: tracing::Span,
+    queued_at: Instant,
 }
 
 #[derive(Default, Debug)]
@@ -22,6 +25,26 @@ struct Counters {
     busy: AtomicUsize,
     done: AtomicU64,
     skipped: AtomicU64,
+    /// Moving average of the queue wait, microseconds.
+    wait_us: AtomicU64,
+    /// When a job last left the queue, microseconds after `epoch`.
+    last_dequeue_us: AtomicU64,
+}
+
+/// A job's queue wait counts in the average with this weight (1/8).
+const WAIT_WEIGHT_SHIFT: u32 = 3;
+/// The average is stale (the pool is idle) when no job left the queue for this long.
+const WAIT_STALE: Duration = Duration::from_secs(5);
+
+impl Counters {
+    fn record_wait(&self, wait: Duration, since_epoch: Duration) {
+        let w = wait.as_micros().min(u64::MAX as u128) as u64;
+        let old = self.wait_us.load(Ordering::Relaxed);
+        let new = old - (old >> WAIT_WEIGHT_SHIFT) + (w >> WAIT_WEIGHT_SHIFT);
+        self.wait_us.store(new, Ordering::Relaxed);
+        self.last_dequeue_us
+            .store(since_epoch.as_micros() as u64, Ordering::Relaxed);
+    }
 }
 
 /// Numbers about a pool, for metrics and tests.
@@ -41,6 +64,7 @@ pub(crate) struct WorkerPool<Req, Out> {
     workers: usize,
     counters: Arc<Counters>,
     name: Arc<str>,
+    epoch: Instant,
 }
 
 impl<Req, Out> Clone for WorkerPool<Req, Out> {
@@ -50,6 +74,7 @@ impl<Req, Out> Clone for WorkerPool<Req, Out> {
             workers: self.workers,
             counters: self.counters.clone(),
             name: self.name.clone(),
+            epoch: self.epoch,
         }
     }
 }
@@ -71,6 +96,7 @@ impl<Req: Send + 'static, Out: Send + 'static> WorkerPool<Req, Out> {
         let (tx, rx) = async_channel::bounded::<Job<Req, Out>>(queue.max(1));
         let counters = Arc::new(Counters::default());
         let workers = engines.len();
+        let epoch = Instant::now();
         for (i, mut engine) in engines.into_iter().enumerate() {
             let rx = rx.clone();
             let counters = counters.clone();
@@ -79,6 +105,7 @@ impl<Req: Send + 'static, Out: Send + 'static> WorkerPool<Req, Out> {
                 .name(format!("{thread}-{i}"))
                 .spawn(move || {
                     while let Ok(job) = rx.recv_blocking() {
+                        counters.record_wait(job.queued_at.elapsed(), epoch.elapsed());
                         if job.reply.is_closed() {
                             counters.skipped.fetch_add(1, Ordering::Relaxed);
                             continue;
@@ -97,7 +124,13 @@ impl<Req: Send + 'static, Out: Send + 'static> WorkerPool<Req, Out> {
             workers,
             counters,
             name: name.into(),
+            epoch,
         }
+    }
+
+    /// Number of worker threads.
+    pub(crate) fn workers(&self) -> usize {
+        self.workers
     }
 
     /// Backend/model name of the workers.
@@ -112,6 +145,7 @@ impl<Req: Send + 'static, Out: Send + 'static> WorkerPool<Req, Out> {
             req,
             reply,
             span: tracing::Span::current(),
+            queued_at: Instant::now(),
         };
         if fail_fast {
             self.tx.try_send(job).map_err(|e| match e {
@@ -127,9 +161,25 @@ impl<Req: Send + 'static, Out: Send + 'static> WorkerPool<Req, Out> {
         rx.await.map_err(|_| InferenceError::WorkerGone)?
     }
 
+    /// Workers neither busy nor spoken for by a queued job.
+    pub(crate) fn idle_workers(&self) -> usize {
+        let taken = self.counters.busy.load(Ordering::Relaxed) + self.tx.len();
+        self.workers.saturating_sub(taken)
+    }
+
     /// Whether a worker is idle and nothing is queued.
     pub(crate) fn has_idle_worker(&self) -> bool {
         self.tx.is_empty() && self.counters.busy.load(Ordering::Relaxed) < self.workers
+    }
+
+    /// Recent average time a job waited for a worker; zero while the pool is idle (nothing
+    /// left the queue for a few seconds and nothing waits).
+    pub(crate) fn queue_wait(&self) -> Duration {
+        let last = Duration::from_micros(self.counters.last_dequeue_us.load(Ordering::Relaxed));
+        if self.tx.is_empty() && self.epoch.elapsed().saturating_sub(last) > WAIT_STALE {
+            return Duration::ZERO;
+        }
+        Duration::from_micros(self.counters.wait_us.load(Ordering::Relaxed))
     }
 
     /// Current numbers.

@@ -1,4 +1,5 @@
-//! Test audio: `jfk.wav` and the LibriVox clips, with their reference transcripts.
+//! Test audio: `jfk.wav`, the LibriVox clips and F5-TTS's Mandarin and English examples, with
+//! their reference transcripts.
 //!
 //! Formats (checked when the catalogue was written): `jfk.wav` is 16 kHz mono 16-bit PCM,
 //! 176,000 samples (11.0 s). The five LibriVox clips (Jane Austen, *Sense and Sensibility*
@@ -20,6 +21,23 @@ pub const JFK_TRANSCRIPT: &str = "And so my fellow Americans, ask not what your 
 /// Path of `jfk.wav`, fetching it first if needed.
 pub fn jfk_wav(home: &ModelHome) -> Result<PathBuf> {
     Ok(ensure(home, Asset::JfkWav)?.join("jfk.wav"))
+}
+
+/// What is said in the Mandarin clip ([`mandarin_clip`]).
+pub const MANDARIN_TRANSCRIPT: &str = "对，这就是我，万人敬仰的太乙真人。";
+
+/// What is said in the English F5 clip ([`english_f5_clip`]).
+pub const ENGLISH_F5_TRANSCRIPT: &str = "Some call me nature, others call me mother nature.";
+
+/// Path of the Mandarin clip (6.8 s, 24 kHz mono PCM16; reference [`MANDARIN_TRANSCRIPT`]),
+/// fetching it first if needed.
+pub fn mandarin_clip(home: &ModelHome) -> Result<PathBuf> {
+    Ok(ensure(home, Asset::AudioF5)?.join("zh.wav"))
+}
+
+/// Path of the English F5 clip (24 kHz mono PCM16; reference [`ENGLISH_F5_TRANSCRIPT`]).
+pub fn english_f5_clip(home: &ModelHome) -> Result<PathBuf> {
+    Ok(ensure(home, Asset::AudioF5)?.join("en.wav"))
 }
 
 /// The LibriVox clips as `(wav path, reference transcript)`, in file order, fetching them

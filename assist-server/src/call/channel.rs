@@ -1,6 +1,7 @@
 //! One audio channel of a call (one party): resample to 16 kHz, endpoint with VAD, and hand
 //! utterances to a per-channel recognition task that emits partial and final transcripts in
-//! order. The job queue is bounded: finals wait for room (back-pressure on the client's
+//! order, prompting the recognizer with the tenant's phrase hints and the channel's last
+//! words. The job queue is bounded: finals wait for room (back-pressure on the client's
 //! stream), partials are dropped when the channel is behind.
 
 use std::collections::HashSet;
@@ -13,6 +14,7 @@ use callassist_inference::vad::{Endpointer, VadConfig, VadEvent};
 use callassist_proto::v1::{self as pb, Role, stream_call_response::Event};
 use tokio::sync::mpsc;
 
+use super::agreement::Agreement;
 use super::sink::{ClientGone, EventSink};
 use super::spec::role_name;
 use crate::assist::emotion::UtteranceAudio;
@@ -47,6 +49,9 @@ pub struct ChannelSettings {
     pub interim_results: bool,
     pub partial_interval_ms: u64,
     pub vad: VadConfig,
+    /// Names from the tenant's packs for the recognizer's prompt (spelling of products and
+    /// competitors).
+    pub phrase_hints: Option<String>,
 }
 
 /// The input side of a channel, driven by the session loop.
@@ -211,7 +216,9 @@ impl ChannelInput {
     }
 }
 
-/// Runs the channel's recognition jobs in order and emits their transcripts.
+/// Runs the channel's recognition jobs in order and emits their transcripts. Partials go
+/// through local agreement ([`Agreement`]): what two partials agree on, clear of the audio's
+/// edge, is sent as a final at once and later decodes start after it.
 async fn recognize_loop(
     mut rx: mpsc::Receiver<Job>,
     asr: AsrPool,
@@ -219,6 +226,9 @@ async fn recognize_loop(
     s: ChannelSettings,
 ) -> Result<(), CallError> {
     let mut partial_shown: HashSet<String> = HashSet::new();
+    // The channel's last trusted final, the decoder's context for the next utterance.
+    let mut context = String::new();
+    let mut agree = Agreement::default();
     while let Some(job) = rx.recv().await {
         let (utt, samples, is_final) = match job {
             // A stale partial: something newer is already waiting.
@@ -226,32 +236,87 @@ async fn recognize_loop(
             Job::Partial { utt, samples } => (utt, samples, false),
             Job::Final { utt, samples } => (utt, samples, true),
         };
-        let audio = utterance_audio(&samples);
-        let req = AsrRequest {
-            samples,
-            language: s.language.clone(),
-            partial: !is_final,
+        agree.follow(&utt.id);
+        // Decode only what is not committed yet.
+        let offset = agree.offset_ms();
+        let skip = (offset as usize * callassist_inference::SAMPLE_RATE as usize / 1000)
+            .min(samples.len());
+        let samples = samples[skip..].to_vec();
+        let part = Utt {
+            id: agree.part_id(),
+            start_ms: utt.start_ms + offset,
+            end_ms: utt.end_ms,
         };
-        let asr_start = std::time::Instant::now();
-        let out = asr.transcribe(req).await;
-        metrics::since(Stage::Asr, asr_start);
+        let audio_ms = samples.len() as u64 * 1000 / callassist_inference::SAMPLE_RATE as u64;
+        let audio = utterance_audio(&samples);
+        let out = if samples.len() < callassist_inference::SAMPLE_RATE as usize / 5 {
+            // Under 0.2 s left after the committed part: nothing more was said.
+            Ok(AsrOutput::default())
+        } else {
+            let req = AsrRequest {
+                samples,
+                language: s.language.clone(),
+                partial: !is_final,
+                prompt: prompt(s.phrase_hints.as_deref(), &context),
+            };
+            let asr_start = std::time::Instant::now();
+            let out = asr.transcribe(req).await;
+            metrics::since(Stage::Asr, asr_start);
+            out
+        };
         let out = match out {
             Ok(out) => out,
             Err(InferenceError::Overloaded(_)) if !is_final => continue,
             Err(e) => return Err(e.into()),
         };
-        let shown_before = partial_shown.contains(&utt.id);
-        if out.text.is_empty() && !(is_final && shown_before) {
+        if !is_final {
+            let (stability, committed) = agree.on_partial(&out.segments, audio_ms);
+            if let Some(c) = committed {
+                let piece = AsrOutput {
+                    text: c.text,
+                    segments: c.segments,
+                    ..out.clone()
+                };
+                partial_shown.remove(&c.id);
+                context = trusted_context(&piece);
+                let end = piece.segments.last().map_or(audio_ms, |x| x.end_ms);
+                let utt = Utt {
+                    id: c.id,
+                    start_ms: part.start_ms,
+                    end_ms: part.start_ms + end,
+                };
+                let event = transcript(&s, &utt, &piece, true, 1.0);
+                if sink
+                    .transcript(utt.end_ms, event, Some(audio))
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+            if out.text.is_empty() {
+                continue;
+            }
+            partial_shown.insert(part.id.clone());
+            let event = transcript(&s, &part, &out, false, stability);
+            if sink
+                .transcript(part.end_ms, event, Some(audio))
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
             continue;
         }
-        if is_final {
-            partial_shown.remove(&utt.id);
-        } else {
-            partial_shown.insert(utt.id.clone());
+        let shown_before = partial_shown.remove(&part.id);
+        if out.text.is_empty() && !shown_before {
+            continue;
         }
-        let event = transcript(&s, &utt, &out, is_final);
+        context = trusted_context(&out);
+        let event = transcript(&s, &part, &out, true, 1.0);
         if sink
-            .transcript(utt.end_ms, event, Some(audio))
+            .transcript(part.end_ms, event, Some(audio))
             .await
             .is_err()
         {
@@ -259,6 +324,38 @@ async fn recognize_loop(
         }
     }
     Ok(())
+}
+
+/// A final's last words as context for the next decode; none after a high-temperature
+/// decode (a hallucination would otherwise carry over).
+fn trusted_context(out: &AsrOutput) -> String {
+    if out.temperature < CONTEXT_MAX_TEMPERATURE {
+        tail_chars(&out.text, CONTEXT_CHARS)
+    } else {
+        String::new()
+    }
+}
+
+/// Characters of the previous final kept as context.
+const CONTEXT_CHARS: usize = 160;
+/// Finals decoded at this temperature or above are not used as context.
+const CONTEXT_MAX_TEMPERATURE: f32 = 0.5;
+
+/// The recognizer's prompt: the tenant's phrase hints, then the channel's last words.
+fn prompt(hints: Option<&str>, context: &str) -> Option<String> {
+    let p = match (hints, context.is_empty()) {
+        (Some(h), false) => format!("{h}. {context}"),
+        (Some(h), true) => h.to_string(),
+        (None, false) => context.to_string(),
+        (None, true) => return None,
+    };
+    Some(p)
+}
+
+/// The last `n` characters of `text`.
+fn tail_chars(text: &str, n: usize) -> String {
+    let count = text.chars().count();
+    text.chars().skip(count.saturating_sub(n)).collect()
 }
 
 /// Loudness and length of an utterance's 16 kHz audio, for emotion.
@@ -275,6 +372,7 @@ fn transcript(
     utt: &Utt,
     out: &AsrOutput,
     is_final: bool,
+    stability: f32,
 ) -> pb::TranscriptEvent {
     let (start_ms, end_ms) = match (out.segments.first(), out.segments.last()) {
         (Some(a), Some(b)) => (
@@ -289,11 +387,29 @@ fn transcript(
         utterance_id: utt.id.clone(),
         text: out.text.clone(),
         is_final,
-        stability: if is_final { 1.0 } else { 0.3 },
+        stability,
         start_ms,
         end_ms,
         words: Vec::new(),
         language_code: out.language.clone(),
         confidence: out.avg_logprob.exp(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{prompt, tail_chars};
+
+    #[test]
+    fn prompt_joins_hints_and_context() {
+        assert_eq!(prompt(None, ""), None);
+        assert_eq!(prompt(Some("Acme"), "").as_deref(), Some("Acme"));
+        assert_eq!(prompt(None, "we met").as_deref(), Some("we met"));
+        assert_eq!(
+            prompt(Some("Acme, Globex"), "we met").as_deref(),
+            Some("Acme, Globex. we met")
+        );
+        assert_eq!(tail_chars("预算不够用", 3), "不够用");
+        assert_eq!(tail_chars("ab", 5), "ab");
     }
 }

@@ -2,6 +2,7 @@
 //! client ([`sink`]), per-channel audio pipelines ([`channel`]), per-call limits
 //! ([`limits`]) and the session loop ([`session`]) that ties them together.
 
+mod agreement;
 pub mod channel;
 pub mod limits;
 pub mod session;

@@ -137,6 +137,13 @@ pub async fn run(
             }
         }
     }
+    if spec.audio.is_some()
+        && let Err(e) = admit_for_load(&state)
+    {
+        tracing::info!(tenant = %spec.tenant_id, "call refused: {e}");
+        let _ = tx.send(Err(e.into())).await;
+        return;
+    }
     let _tenant_slot = match state.admit_tenant_call(&spec.tenant_id) {
         Ok(s) => s,
         Err(e) => {
@@ -166,6 +173,7 @@ async fn run_valid(
             }
         },
     };
+    let hints = rules.phrase_hints(PHRASE_HINT_CHARS);
     let parts = SinkParts {
         tenant: spec.tenant_id.clone(),
         engine: Some(CallEngine::new(rules)),
@@ -187,7 +195,7 @@ async fn run_valid(
             return;
         }
     }
-    let mut session = match Session::new(state, spec, sink.clone()) {
+    let mut session = match Session::new(state, spec, sink.clone(), hints) {
         Ok(s) => s,
         Err(e) => {
             sink.fail(e.into()).await;
@@ -206,6 +214,23 @@ async fn run_valid(
     // Dropping the session aborts channel tasks; queued recognition jobs are skipped.
 }
 
+/// Refuses a new audio call while the recognizers are saturated (`--max-asr-wait-ms`).
+fn admit_for_load(state: &AppState) -> Result<(), CallError> {
+    let max = state.cfg.max_asr_wait_ms;
+    let wait = state.asr.queue_wait().as_millis() as u64;
+    if max > 0 && wait > max {
+        return Err(CallError::Exhausted(format!(
+            "speech recognition is saturated: requests wait {wait} ms for a worker (limit \
+             {max} ms, --max-asr-wait-ms); retry later, or add capacity (--asr-workers, or \
+             another replica behind the load balancer)"
+        )));
+    }
+    Ok(())
+}
+
+/// Longest phrase-hint text given to the recognizer (about 60-100 tokens).
+const PHRASE_HINT_CHARS: usize = 200;
+
 fn request_name(r: &Request) -> &'static str {
     match r {
         Request::Config(_) => "`config`",
@@ -217,7 +242,12 @@ fn request_name(r: &Request) -> &'static str {
 }
 
 impl Session {
-    fn new(state: AppState, spec: CallSpec, sink: Arc<EventSink>) -> Result<Self, CallError> {
+    fn new(
+        state: AppState,
+        spec: CallSpec,
+        sink: Arc<EventSink>,
+        phrase_hints: Option<String>,
+    ) -> Result<Self, CallError> {
         let mut workers = JoinSet::new();
         let mut channels = Vec::new();
         let mut decoder = None;
@@ -235,6 +265,7 @@ impl Session {
                         end_silence_ms: state.cfg.end_silence_ms,
                         ..VadConfig::default()
                     },
+                    phrase_hints: phrase_hints.clone(),
                 };
                 let (input, worker) = channel::start(settings, state.asr.clone(), sink.clone())?;
                 channels.push(input);

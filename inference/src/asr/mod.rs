@@ -2,6 +2,7 @@
 //! on candle in [`whisper`], on whisper.cpp in [`whispercpp`]), and the [`AsrPool`] of
 //! dedicated worker threads that serves it to async code.
 
+pub mod chinese;
 mod guards;
 mod pool;
 pub mod whisper;
@@ -18,9 +19,14 @@ pub struct AsrRequest {
     pub samples: Vec<f32>,
     /// Language hint ("en", "zh"); `None` = detect (multilingual models) or English.
     pub language: Option<String>,
-    /// True for an interim hypothesis: a cheaper decode is fine and it may be skipped when
-    /// the workers are busy.
+    /// True for an interim hypothesis: a cheaper decode is fine (no temperature fallback) and
+    /// it may be skipped when the workers are busy.
     pub partial: bool,
+    /// Text given to the decoder as what came before (Whisper's previous-text prompt): the
+    /// call's last words and phrase hints such as product names bias spelling and style.
+    /// `None` = no prompt (Mandarin then gets one that asks for Simplified characters with
+    /// punctuation).
+    pub prompt: Option<String>,
 }
 
 /// A timed piece of a transcript, relative to the start of the request's audio.
@@ -45,6 +51,11 @@ pub struct AsrOutput {
     pub avg_logprob: f32,
     /// Number of tokens decoded.
     pub tokens: usize,
+    /// Sampling temperature of the kept decode (0 = greedy; higher after fallback).
+    pub temperature: f32,
+    /// Length of the text over its gzip-compressed length (repetitive text compresses well:
+    /// above ~2.4 it is usually a hallucinated loop).
+    pub compression_ratio: f32,
 }
 
 /// A speech recognizer. Synchronous and `&mut self` (models own caches); run it on a worker

@@ -1,6 +1,6 @@
-//! Greedy Whisper decoding of one 30 s window: timestamp rules (pairs, monotonic, initial
-//! limit, timestamp-vs-text probability), suppressed tokens, a token cap, a no-speech
-//! probability, and a repetition guard that cuts loops.
+//! Whisper decoding of one 30 s window, greedy or sampled at a temperature (for fallback):
+//! timestamp rules (pairs, monotonic, initial limit, timestamp-vs-text probability), suppressed
+//! tokens, a token cap, a no-speech probability, and a repetition guard that cuts loops.
 
 use candle_core::{D, IndexOp, Tensor};
 use candle_nn::ops::{log_softmax, softmax_last_dim};
@@ -18,6 +18,10 @@ pub struct DecodeOptions {
     pub audio_ms: u64,
     /// Latest first timestamp, in seconds.
     pub max_initial_timestamp_s: f32,
+    /// 0 = greedy; above, tokens are sampled from softmax(logits / temperature).
+    pub temperature: f32,
+    /// Seed of the sampler (same seed, same audio: same text).
+    pub seed: u64,
 }
 
 /// Raw result of one window.
@@ -31,8 +35,9 @@ pub struct Decoded {
     pub looped: bool,
 }
 
-/// Decodes one window. `prompt` is the SOT sequence; `suppress` holds token ids never sampled.
-pub fn greedy(
+/// Decodes one window. `prompt` is the previous-text prompt (if any) followed by the SOT
+/// sequence; `suppress` holds token ids never sampled.
+pub fn decode(
     model: &mut Whisper,
     features: &Tensor,
     prompt: &[u32],
@@ -48,12 +53,19 @@ pub fn greedy(
     let ts_begin = sp.timestamp_begin as usize;
     let max_ts = ts_begin + (opts.audio_ms / 20) as usize;
     let max_initial = ts_begin + (opts.max_initial_timestamp_s * 50.0) as usize;
+    // The no-speech probability is read at the start-of-transcript position.
+    let sot_at = prompt.iter().position(|&t| t == sp.sot).unwrap_or(0);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(opts.seed);
 
     for step in 0..opts.max_tokens {
         let input = Tensor::new(tokens.as_slice(), &device)?.unsqueeze(0)?;
         let ys = model.decoder.forward(&input, features, step == 0)?;
         if let (0, Some(ns)) = (step, sp.no_speech) {
-            let first = model.decoder.final_linear(&ys.i((..1, ..1))?)?.i(0)?.i(0)?;
+            let first = model
+                .decoder
+                .final_linear(&ys.i((..1, sot_at..sot_at + 1))?)?
+                .i(0)?
+                .i(0)?;
             out.no_speech_prob = softmax_last_dim(&first)?
                 .i(ns as usize)?
                 .to_scalar::<f32>()?;
@@ -89,7 +101,11 @@ pub fn greedy(
 
         let logp =
             log_softmax(&Tensor::new(l.as_slice(), &device)?, D::Minus1)?.to_vec1::<f32>()?;
-        let next = argmax(&l);
+        let next = if opts.temperature > 0.0 {
+            sample(&l, opts.temperature, &mut rng)
+        } else {
+            argmax(&l)
+        };
         if std::env::var_os("WHISPER_DEBUG").is_some() {
             eprintln!(
                 "step {step} sampled {:?} next {next} logit {}",
@@ -110,6 +126,24 @@ pub fn greedy(
     }
     out.tokens = tokens[prompt.len()..].to_vec();
     Ok(out)
+}
+
+/// Draws a token from softmax(l / temperature).
+fn sample(l: &[f32], temperature: f32, rng: &mut impl rand::Rng) -> usize {
+    let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return argmax(l);
+    }
+    let weights: Vec<f32> = l.iter().map(|v| ((v - max) / temperature).exp()).collect();
+    let total: f32 = weights.iter().sum();
+    let mut x = rng.random::<f32>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    argmax(l)
 }
 
 fn argmax(l: &[f32]) -> usize {
@@ -208,7 +242,21 @@ fn repetition_cut(sampled: &[u32], ts_begin: u32) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::repetition_cut;
+    use super::{argmax, repetition_cut, sample};
+
+    #[test]
+    fn sampling_follows_the_distribution_and_never_picks_suppressed_tokens() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        let l = [2.0f32, 1.0, f32::NEG_INFINITY, 0.0];
+        let mut counts = [0usize; 4];
+        for _ in 0..4000 {
+            counts[sample(&l, 1.0, &mut rng)] += 1;
+        }
+        assert_eq!(counts[2], 0);
+        assert!(counts[0] > counts[1] && counts[1] > counts[3], "{counts:?}");
+        // A very low temperature is (almost) greedy.
+        assert_eq!(sample(&l, 1e-4, &mut rng), argmax(&l));
+    }
 
     #[test]
     fn cuts_loops_and_keeps_normal_text() {

@@ -1,6 +1,9 @@
 //! Whisper on candle-transformers: loads converted safetensors weights, computes the log-mel
-//! input, detects the language on multilingual models, and decodes 30 s windows greedily with
-//! timestamps into timed segments. Silence is rejected by the no-speech probability.
+//! input, detects the language on multilingual models, and decodes 30 s windows with
+//! timestamps into timed segments, after a previous-text prompt (context and phrase hints).
+//! A decode that looks wrong (compression ratio above 2.4, mean log-probability below -1, or a
+//! cut loop) is retried at rising temperatures; silence is rejected by the no-speech
+//! probability.
 
 mod decode;
 mod tokens;
@@ -30,6 +33,19 @@ const LOGPROB_THRESHOLD: f32 = -1.0;
 const STRONG_NO_SPEECH: f32 = 0.8;
 /// Windows quieter than this (RMS, dBFS) are not decoded at all.
 const SILENCE_DBFS: f32 = -55.0;
+/// Temperatures tried in turn while a decode looks wrong (OpenAI's ladder); partials only
+/// take the first.
+const TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+/// Fallback decodes stop once a window's decoding has taken this fraction of its audio
+/// duration (a live call cannot wait for the whole ladder).
+const FALLBACK_BUDGET: f32 = 0.5;
+/// Text whose compression ratio is above this is a loop.
+const COMPRESSION_RATIO_THRESHOLD: f32 = 2.4;
+/// Prompt tokens kept (the most recent), as Whisper was trained: under half the context.
+const MAX_PROMPT_TOKENS: usize = 223;
+/// The prompt for Mandarin when the caller gives none: Whisper follows the prompt's script
+/// and punctuation, so this asks for Simplified characters with punctuation.
+pub const ZH_DEFAULT_PROMPT: &str = "以下是普通话的句子，请使用简体中文和标点符号。";
 
 /// Extra decoding data carried over from the CTranslate2 package (`generation.json`).
 #[derive(Debug, Default, Deserialize)]
@@ -173,20 +189,40 @@ impl WhisperRecognizer {
             .map_err(|e| InferenceError::Tokenizer(e.to_string()))
     }
 
+    /// The previous-text prompt: `<|startofprev|>` and the last tokens of `text`.
+    fn prompt_tokens(&self, text: &str) -> Result<Vec<u32>, InferenceError> {
+        let Some(prev) = self.sp.prev else {
+            return Ok(Vec::new());
+        };
+        let text = format!(" {}", text.trim());
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| InferenceError::Tokenizer(e.to_string()))?;
+        let ids = enc.get_ids();
+        let keep = &ids[ids.len().saturating_sub(MAX_PROMPT_TOKENS)..];
+        let mut out = Vec::with_capacity(keep.len() + 1);
+        out.push(prev);
+        out.extend(keep.iter().copied().filter(|&t| t < self.sp.eot));
+        Ok(out)
+    }
+
     /// Transcribes one window (at most 30 s) whose first sample is at `offset_ms`.
     fn window(
         &mut self,
         samples: &[f32],
         offset_ms: u64,
-        language: Option<&str>,
+        req: &AsrRequest,
         out: &mut AsrOutput,
     ) -> Result<(), InferenceError> {
+        let language = req.language.as_deref();
         if rms_dbfs(samples) < SILENCE_DBFS {
             out.no_speech_prob = 1.0;
             return Ok(());
         }
         let features = self.features(samples)?;
-        let mut prompt = vec![self.sp.sot];
+        let mut sot_seq = vec![self.sp.sot];
+        let prompt = &mut sot_seq;
         if !self.sp.languages.is_empty() {
             let hinted = language.and_then(|l| self.sp.language(l).map(|id| (id, l.to_string())));
             let (id, code) = match hinted {
@@ -200,39 +236,106 @@ impl WhisperRecognizer {
         } else {
             out.language = "en".into();
         }
+        let given = req
+            .prompt
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        let prompt_text = match (given, out.language.as_str()) {
+            // Chinese context already sets script and punctuation; Latin-only hints do not.
+            (Some(p), "zh") if !p.chars().any(is_cjk) => Some(format!("{ZH_DEFAULT_PROMPT}{p}")),
+            (Some(p), _) => Some(p.to_string()),
+            (None, "zh") => Some(ZH_DEFAULT_PROMPT.to_string()),
+            (None, _) => None,
+        };
+        let mut full_prompt = match prompt_text {
+            Some(t) => self.prompt_tokens(&t)?,
+            None => Vec::new(),
+        };
+        full_prompt.extend_from_slice(&sot_seq);
         let audio_ms = samples.len() as u64 * 1000 / m::SAMPLE_RATE as u64;
-        let opts = DecodeOptions {
-            // Fast speech is ~4 tokens/s; timestamps add 2 per segment.
-            max_tokens: (24 + audio_ms as usize * 8 / 1000)
-                .min(self.model.config.max_target_positions / 2),
-            audio_ms,
-            max_initial_timestamp_s: 1.0,
-        };
-        let suppress = self.suppress.clone();
-        let suppress_begin = self.suppress_begin.clone();
-        let d = decode::greedy(
-            &mut self.model,
-            &features,
-            &prompt,
-            &self.sp,
-            &suppress,
-            &suppress_begin,
-            &opts,
-        )?;
-        let text_tokens = d.tokens.iter().filter(|&&t| t < self.sp.eot).count();
-        let avg = if d.tokens.is_empty() {
-            0.0
+        let temperatures: &[f32] = if req.partial {
+            &TEMPERATURES[..1]
         } else {
-            d.sum_logprob / d.tokens.len() as f32
+            &TEMPERATURES
         };
-        out.no_speech_prob = out.no_speech_prob.max(d.no_speech_prob);
-        out.tokens += d.tokens.len();
-        let silent = d.no_speech_prob > STRONG_NO_SPEECH
-            || (d.no_speech_prob > NO_SPEECH_THRESHOLD && avg < LOGPROB_THRESHOLD);
-        if text_tokens == 0 || silent {
-            return Ok(());
+        let mut best: Option<Attempt> = None;
+        let started = std::time::Instant::now();
+        for (i, &temperature) in temperatures.iter().enumerate() {
+            let opts = DecodeOptions {
+                // Fast speech is ~4 tokens/s; timestamps add 2 per segment.
+                max_tokens: (24 + audio_ms as usize * 8 / 1000)
+                    .min(self.model.config.max_target_positions / 2),
+                audio_ms,
+                max_initial_timestamp_s: 1.0,
+                temperature,
+                seed: i as u64 + 1,
+            };
+            let d = decode::decode(
+                &mut self.model,
+                &features,
+                &full_prompt,
+                &self.sp,
+                &self.suppress,
+                &self.suppress_begin,
+                &opts,
+            )?;
+            out.tokens += d.tokens.len();
+            let text_ids: Vec<u32> = d
+                .tokens
+                .iter()
+                .copied()
+                .filter(|&t| t < self.sp.eot)
+                .collect();
+            let avg = if d.tokens.is_empty() {
+                0.0
+            } else {
+                d.sum_logprob / d.tokens.len() as f32
+            };
+            if i == 0 {
+                out.no_speech_prob = out.no_speech_prob.max(d.no_speech_prob);
+                let silent = d.no_speech_prob > STRONG_NO_SPEECH
+                    || (d.no_speech_prob > NO_SPEECH_THRESHOLD && avg < LOGPROB_THRESHOLD);
+                if text_ids.is_empty() || silent {
+                    return Ok(());
+                }
+            }
+            let ratio = compression_ratio(&self.decode_text(&text_ids)?);
+            let attempt = Attempt {
+                // A loop the repetition guard cut is already handled; a loop it missed
+                // shows in the compression ratio.
+                good_ratio: ratio <= COMPRESSION_RATIO_THRESHOLD,
+                avg,
+                ratio,
+                temperature,
+                decoded: d,
+            };
+            let done = attempt.good_ratio && avg >= LOGPROB_THRESHOLD;
+            tracing::debug!(
+                temperature,
+                avg,
+                ratio,
+                looped = attempt.decoded.looped,
+                "decode"
+            );
+            if best.as_ref().is_none_or(|b| attempt.better_than(b)) {
+                best = Some(attempt);
+            }
+            // Live calls cannot wait for the whole ladder: stop once the window has cost
+            // more than FALLBACK_BUDGET of its own audio duration.
+            let over_budget =
+                started.elapsed().as_secs_f32() > audio_ms as f32 / 1000.0 * FALLBACK_BUDGET;
+            if done || over_budget {
+                break;
+            }
         }
-        out.avg_logprob = avg;
+        let Some(best) = best else {
+            return Ok(());
+        };
+        let d = best.decoded;
+        out.avg_logprob = best.avg;
+        out.temperature = out.temperature.max(best.temperature);
+        out.compression_ratio = out.compression_ratio.max(best.ratio);
         // Split into segments at timestamp pairs.
         let ts_begin = self.sp.timestamp_begin;
         let ts_ms = |t: u32| offset_ms + (t - ts_begin) as u64 * 20;
@@ -281,7 +384,7 @@ impl Recognizer for WhisperRecognizer {
                 continue;
             }
             let offset = (i * WINDOW) as u64 * 1000 / m::SAMPLE_RATE as u64;
-            self.window(chunk, offset, req.language.as_deref(), &mut out)?;
+            self.window(chunk, offset, req, &mut out)?;
         }
         let joined: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
         out.text = join_segments(&joined);
@@ -291,6 +394,36 @@ impl Recognizer for WhisperRecognizer {
     fn name(&self) -> String {
         self.label.clone()
     }
+}
+
+/// One decode of a window, kept while trying temperatures.
+struct Attempt {
+    decoded: decode::Decoded,
+    avg: f32,
+    ratio: f32,
+    /// No loop: compression ratio under the threshold.
+    good_ratio: bool,
+    temperature: f32,
+}
+
+impl Attempt {
+    /// A loop-free decode beats a looping one; then the higher mean log-probability wins.
+    fn better_than(&self, other: &Attempt) -> bool {
+        (self.good_ratio, self.avg) > (other.good_ratio, other.avg)
+    }
+}
+
+/// `text`'s length over its gzip-compressed length (OpenAI's loop detector).
+pub fn compression_ratio(text: &str) -> f32 {
+    use std::io::Write;
+    if text.is_empty() {
+        return 0.0;
+    }
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(text.as_bytes());
+    let compressed = z.finish().map(|v| v.len()).unwrap_or(text.len());
+    text.len() as f32 / compressed.max(1) as f32
 }
 
 fn rms_dbfs(samples: &[f32]) -> f32 {
@@ -318,7 +451,25 @@ fn is_cjk(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::join_segments;
+    use super::{compression_ratio, join_segments};
+
+    #[test]
+    fn loops_compress_far_better_than_speech() {
+        let speech = "And so my fellow Americans, ask not what your country can do for you, \
+                      ask what you can do for your country.";
+        assert!(
+            compression_ratio(speech) < 2.0,
+            "{}",
+            compression_ratio(speech)
+        );
+        let looped = "Thank you. ".repeat(20);
+        assert!(
+            compression_ratio(&looped) > 2.4,
+            "{}",
+            compression_ratio(&looped)
+        );
+        assert_eq!(compression_ratio(""), 0.0);
+    }
 
     #[test]
     fn joins_latin_with_spaces_and_cjk_without() {

@@ -12,6 +12,8 @@ pub struct SpecialTokens {
     pub eot: u32,
     pub transcribe: u32,
     pub no_speech: Option<u32>,
+    /// `<|startofprev|>`: opens the previous-text prompt.
+    pub prev: Option<u32>,
     /// First timestamp token (`<|0.00|>`); every id from here up is a timestamp (0.02 s each).
     pub timestamp_begin: u32,
     /// Language tokens (`<|en|>`, `<|zh|>`, ...) with their codes; empty for English-only models.
@@ -46,6 +48,7 @@ impl SpecialTokens {
             no_speech: tok
                 .token_to_id("<|nospeech|>")
                 .or_else(|| tok.token_to_id("<|nocaptions|>")),
+            prev: tok.token_to_id("<|startofprev|>"),
             timestamp_begin: no_timestamps + 1,
             languages,
         })
