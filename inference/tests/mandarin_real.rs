@@ -1,9 +1,10 @@
-//! Real-model Mandarin tests: Whisper base on F5-TTS's Mandarin example sentence (24 kHz,
+//! Real-model Mandarin tests: Whisper base (candle and whisper.cpp) on F5-TTS's Mandarin example sentence (24 kHz,
 //! resampled to 16 kHz as the server does), with the language detected and with a hint, and
 //! an English sentence with a phrase-hint prompt. Output must be Simplified Chinese with a
 //! character error rate of at most 15%.
 
 use callassist_inference::asr::whisper::WhisperRecognizer;
+use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
 use callassist_inference::asr::{AsrPool, AsrRequest, Recognizer};
 use callassist_inference::audio::StreamResampler;
 use callassist_inference::text_metrics::{char_error_rate, word_error_rate};
@@ -30,6 +31,14 @@ fn base_pool() -> AsrPool {
     AsrPool::new(vec![rec], 4)
 }
 
+/// Base on whisper.cpp (the same weights converted to ggml).
+fn base_cpp_pool() -> AsrPool {
+    let home = ModelHome::from_env();
+    let path = callassist_models::whisper_ggml_file(&home, Asset::WhisperBase).unwrap();
+    let rec = WhisperCppRecognizer::load(&path, WhisperCppOptions::default()).unwrap();
+    AsrPool::new(vec![Box::new(rec) as Box<dyn Recognizer>], 4)
+}
+
 /// No character of `text` is a Traditional form that differs from its Simplified one.
 fn assert_simplified(text: &str) {
     let simplified = callassist_inference::asr::chinese::to_simplified(text);
@@ -40,9 +49,13 @@ fn assert_simplified(text: &str) {
 async fn base_transcribes_mandarin_in_simplified_characters() {
     let home = ModelHome::from_env();
     let samples = read_24k_as_16k(&callassist_models::mandarin_clip(&home).unwrap());
-    let pool = base_pool();
     let reference = callassist_models::MANDARIN_TRANSCRIPT;
-    for language in [None, Some("zh".to_string())] {
+    for (pool, language) in [
+        (base_pool(), None),
+        (base_pool(), Some("zh".to_string())),
+        (base_cpp_pool(), None),
+        (base_cpp_pool(), Some("zh".to_string())),
+    ] {
         let out = pool
             .transcribe(AsrRequest {
                 samples: samples.clone(),
@@ -53,7 +66,8 @@ async fn base_transcribes_mandarin_in_simplified_characters() {
             .unwrap();
         let cer = char_error_rate(reference, &out.text);
         println!(
-            "language {language:?}: {:?} CER {cer:.3} ({out:?})",
+            "{} language {language:?}: {:?} CER {cer:.3}",
+            pool.name(),
             out.text
         );
         assert_eq!(out.language, "zh");
