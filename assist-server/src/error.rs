@@ -18,9 +18,17 @@ pub enum CallError {
     /// The server is going away.
     #[error("server is shutting down; retry on another replica")]
     ShuttingDown,
-    /// A model failed.
-    #[error("speech recognition failed: {0}")]
+    /// Audio the client sent cannot be decoded, or a model failed.
+    #[error("{}", inference_message(.0))]
     Inference(#[from] InferenceError),
+}
+
+/// Bad client audio is named as such; anything else is the recognizer's own failure.
+fn inference_message(e: &InferenceError) -> String {
+    match e {
+        InferenceError::InvalidAudio(_) | InferenceError::UnsupportedFormat(_) => e.to_string(),
+        _ => format!("speech recognition failed: {e}"),
+    }
 }
 
 impl From<CallError> for Status {
