@@ -1,7 +1,8 @@
 //! Real-model tests of the whisper.cpp backend: the ggml files `models pull` converts (fetched
 //! and converted into the model cache on first use) on jfk.wav, silence and a faint hum, both
-//! encoder windows, the candle backend on the same weights, language detection on the
-//! multilingual base model, and the worker pool.
+//! encoder windows, the candle backend on the same weights, prompts, a loop over a phone line,
+//! language detection on the multilingual base model, and the worker pool (Mandarin:
+//! `mandarin_real.rs`).
 
 use callassist_inference::asr::whisper::{EncoderWindow, WhisperRecognizer};
 use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
@@ -116,6 +117,26 @@ fn candle_backend_on_the_same_weights_agrees() {
 }
 
 #[test]
+fn a_previous_text_prompt_keeps_the_transcript() {
+    let mut rec = tiny();
+    for prompt in ["Nimbus CRM, Brightlane, QuickStart.", "ask not"] {
+        let out = rec
+            .transcribe(&AsrRequest {
+                samples: jfk(),
+                prompt: Some(prompt.into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            word_error_rate(JFK_TRANSCRIPT, &out.text),
+            0.0,
+            "prompt {prompt:?}: {}",
+            out.text
+        );
+    }
+}
+
+#[test]
 fn silence_and_faint_hum_give_no_text() {
     let mut rec = tiny();
     let hum: Vec<f32> = (0..16_000 * 3)
@@ -135,6 +156,65 @@ fn silence_and_faint_hum_give_no_text() {
             assert!(out.no_speech_prob > 0.6, "{out:?}");
         }
     }
+}
+
+/// `x` (16 kHz) through a phone line: low-passed at 3.6 kHz, decimated to 8 kHz, mu-law
+/// coded, and resampled to 16 kHz as the server does.
+fn telephony(x: &[f32]) -> Vec<f32> {
+    use callassist_inference::audio::{StreamResampler, linear_to_mulaw, mulaw_to_linear};
+    use std::f32::consts::PI;
+    const TAPS: usize = 63;
+    let fc = 3_600.0 / 16_000.0;
+    let h: Vec<f32> = (0..TAPS)
+        .map(|i| {
+            let n = i as f32 - (TAPS / 2) as f32;
+            let sinc = if n == 0.0 {
+                2.0 * fc
+            } else {
+                (2.0 * PI * fc * n).sin() / (PI * n)
+            };
+            sinc * (0.5 - 0.5 * (2.0 * PI * i as f32 / (TAPS - 1) as f32).cos())
+        })
+        .collect();
+    let narrow: Vec<f32> = (0..x.len() / 2)
+        .map(|k| {
+            let v: f32 = h
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some(c * x.get((2 * k + i).checked_sub(TAPS / 2)?)?))
+                .sum();
+            let coded = linear_to_mulaw((v * 32767.0).clamp(-32768.0, 32767.0) as i16);
+            mulaw_to_linear(coded) as f32 / 32768.0
+        })
+        .collect();
+    let mut r = StreamResampler::new(8_000).unwrap();
+    let mut out = Vec::new();
+    r.push(&narrow, &mut out);
+    r.flush(&mut out);
+    out
+}
+
+/// Over mu-law, greedy tiny.en repeats this LibriVox sentence until the token cap, and
+/// whisper.cpp's sampling fallback turned that into a fuzzy, longer hallucination: the
+/// repetition cut must leave the sentence once.
+#[test]
+fn a_greedy_loop_over_a_phone_line_is_cut_to_one_pass() {
+    let home = ModelHome::from_env();
+    let (path, reference) = callassist_models::librivox_clips(&home)
+        .unwrap()
+        .into_iter()
+        .find(|(p, _)| p.to_string_lossy().ends_with("0930.wav"))
+        .unwrap();
+    let samples = telephony(&read_pcm16_wav(&path));
+    let mut rec = tiny();
+    let out = rec
+        .transcribe(&AsrRequest {
+            samples,
+            ..Default::default()
+        })
+        .unwrap();
+    println!("{out:?}");
+    assert_eq!(word_error_rate(&reference, &out.text), 0.0, "{}", out.text);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Decoding guards and text helpers shared by the Whisper backends: the silence thresholds,
-//! the RMS gate, the repetition cut and how segment texts are joined. (The candle backend
+//! the RMS gate, the repetition cuts (exact and fuzzy) and how segment texts are joined. (The candle backend
 //! still carries its own copies; both follow the same numbers.)
 
 /// No-speech probability above this...
@@ -51,6 +51,35 @@ pub(crate) fn repetition_cut(sampled: &[u32], first_special: u32) -> Option<usiz
     None
 }
 
+/// Words in the n-grams [`fuzzy_loop_cut`] compares.
+const LOOP_GRAM: usize = 5;
+
+/// If some run of [`LOOP_GRAM`] text tokens (ids below `first_special`) occurs three times or
+/// more, returns how many tokens of `sampled` to keep: everything before its second
+/// occurrence. Catches the loops sampling turns inexact ("He might even have been made
+/// amiable himself. It may have even been made amiable himself. He might even ...").
+pub(crate) fn fuzzy_loop_cut(sampled: &[u32], first_special: u32) -> Option<usize> {
+    let text: Vec<(usize, u32)> = sampled
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, t)| t < first_special)
+        .collect();
+    let mut seen: std::collections::HashMap<Vec<u32>, Vec<usize>> = Default::default();
+    for start in 0..text.len().saturating_sub(LOOP_GRAM - 1) {
+        let gram: Vec<u32> = text[start..start + LOOP_GRAM].iter().map(|x| x.1).collect();
+        let starts = seen.entry(gram).or_default();
+        // Occurrences must not overlap (a run of one token is the exact cut's business).
+        if starts.last().is_none_or(|&s| start >= s + LOOP_GRAM) {
+            starts.push(start);
+        }
+    }
+    seen.values()
+        .filter(|starts| starts.len() >= 3)
+        .map(|starts| text[starts[1]].0)
+        .min()
+}
+
 /// Joins segment texts: with a space between Latin-script pieces, directly for CJK.
 pub(crate) fn join_segments(parts: &[&str]) -> String {
     let mut s = String::new();
@@ -65,7 +94,8 @@ pub(crate) fn join_segments(parts: &[&str]) -> String {
     s
 }
 
-fn is_cjk(c: char) -> bool {
+/// Whether `c` is a CJK character or CJK punctuation.
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF)
 }
 
@@ -80,6 +110,22 @@ mod tests {
         assert_eq!(repetition_cut(&[7, 7, 7, 7, 7, 7], 100), Some(1));
         // Timestamps between repeats do not hide the loop.
         assert_eq!(repetition_cut(&[1, 2, 150, 1, 2, 151, 1, 2], 100), Some(3));
+    }
+
+    #[test]
+    fn fuzzy_loops_are_cut_before_the_second_occurrence() {
+        // "a b c d e x" then "a b c d e y" then "a b c d e": cut at the second "a".
+        let looped = [1, 2, 3, 4, 5, 9, 1, 2, 3, 4, 5, 8, 1, 2, 3, 4, 5];
+        assert_eq!(fuzzy_loop_cut(&looped, 100), Some(6));
+        // Twice is not a loop; timestamps are skipped but count in the returned length.
+        assert_eq!(
+            fuzzy_loop_cut(&[1, 2, 3, 4, 5, 9, 1, 2, 3, 4, 5], 100),
+            None
+        );
+        let with_ts = [150, 1, 2, 3, 4, 5, 151, 1, 2, 3, 4, 5, 152, 1, 2, 3, 4, 5];
+        assert_eq!(fuzzy_loop_cut(&with_ts, 100), Some(7));
+        assert_eq!(fuzzy_loop_cut(&[7; 20], 100), Some(5));
+        assert_eq!(fuzzy_loop_cut(&(0..60).collect::<Vec<u32>>(), 100), None);
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //!
 //! Behaviour matches the candle backend: 30 s windows, an RMS gate (windows under -55 dBFS are
 //! not decoded), the encoder window fitted to the audio + 1 s (whisper.cpp's `audio_ctx`), a
-//! token cap, the same no-speech rules, a repetition cut, and segments split at timestamp
+//! token cap, the same no-speech rules, repetition cuts, and segments split at timestamp
 //! tokens. Decoding is greedy with whisper.cpp's temperature fallback (finals only), without
-//! context from earlier windows, blank and non-speech tokens suppressed. Each window is decoded as one
+//! context from earlier windows but after the caller's previous-text prompt (the candle
+//! backend's rules, including the Simplified-Chinese prompt for Mandarin when the language is
+//! known up front), blank and non-speech tokens suppressed. Each window is decoded as one
 //! whisper.cpp segment (one encoder pass) whose timestamp tokens are split here.
-//! whisper.cpp's own log lines go to `tracing` (target `whisper_rs`).
+//! whisper.cpp's own log lines go to `tracing` (target `whisper_rs`). whisper.cpp does not say
+//! which fallback temperature it kept, so [`AsrOutput::temperature`] stays 0.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,7 +20,7 @@ use whisper_rs::{
 };
 
 use super::guards::{self, LOGPROB_THRESHOLD, NO_SPEECH_THRESHOLD, SILENCE_DBFS};
-use super::whisper::EncoderWindow;
+use super::whisper::{EncoderWindow, ZH_DEFAULT_PROMPT, compression_ratio};
 use super::{AsrOutput, AsrRequest, AsrSegment, Recognizer};
 use crate::InferenceError;
 
@@ -125,10 +128,14 @@ impl WhisperCppRecognizer {
         p.set_max_initial_ts(1.0);
         p.set_no_speech_thold(NO_SPEECH_THRESHOLD);
         p.set_logprob_thold(LOGPROB_THRESHOLD);
-        // Temperature fallback (0.2 steps up to 1.0) for finals only: a partial is replaced
-        // soon anyway.
+        // Temperature fallback (0.2 steps up to 1.0) for finals only (a partial is replaced
+        // soon anyway), when the mean log-probability is low. Not on whisper.cpp's entropy
+        // test: a greedy loop is exact, and the repetition cut below leaves its first, clean
+        // pass, while sampling turned one into a fuzzy, longer hallucination (tiny.en on
+        // LibriVox 0930 over mu-law, docs/PERFORMANCE.md).
         p.set_temperature(0.0);
         p.set_temperature_inc(if partial { 0.0 } else { 0.2 });
+        p.set_entropy_thold(0.0);
         // `None` asks whisper.cpp to detect the language.
         p.set_language(language);
         p
@@ -154,6 +161,21 @@ impl WhisperCppRecognizer {
                 if ctx >= self.n_audio_ctx { 0 } else { ctx }
             }
         }
+    }
+
+    /// The previous-text prompt: the last tokens of ` text` (whisper.cpp adds
+    /// `<|startofprev|>` and drops the prompt at temperatures of 0.5 and up, as Whisper does).
+    fn prompt_tokens(&self, text: &str) -> Result<Vec<i32>, InferenceError> {
+        let text = format!(" {}", text.trim());
+        // Every token covers at least one byte, so the buffer is always big enough (whisper-rs
+        // must never see whisper.cpp ask for more).
+        let ids = self.ctx.tokenize(&text, text.len() + 8)?;
+        let keep = (self.n_text_ctx / 2).saturating_sub(1);
+        Ok(ids[ids.len().saturating_sub(keep)..]
+            .iter()
+            .copied()
+            .filter(|&t| u32::try_from(t).is_ok_and(|t| t < self.eot))
+            .collect())
     }
 
     fn text(&self, ids: &[u32]) -> Result<String, InferenceError> {
@@ -191,9 +213,37 @@ impl WhisperCppRecognizer {
                 p
             }
         };
-        let mut params = base;
+        // The language known before decoding (a hint, or English-only); a detected one comes
+        // too late for the Mandarin default prompt.
+        let known = if self.multilingual {
+            language
+        } else {
+            Some("en")
+        };
+        let given = req
+            .prompt
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        let prompt_text = match (given, known) {
+            // Chinese context already sets script and punctuation; Latin-only hints do not.
+            (Some(p), Some("zh")) if !p.chars().any(guards::is_cjk) => {
+                Some(format!("{ZH_DEFAULT_PROMPT}{p}"))
+            }
+            (Some(p), _) => Some(p.to_string()),
+            (None, Some("zh")) => Some(ZH_DEFAULT_PROMPT.to_string()),
+            (None, _) => None,
+        };
+        let prompt = match prompt_text {
+            Some(t) => self.prompt_tokens(&t)?,
+            None => Vec::new(),
+        };
+        let mut params: FullParams<'static, '_> = base;
         params.set_audio_ctx(audio_ctx as i32);
         params.set_max_tokens(max_tokens as i32);
+        if !prompt.is_empty() {
+            params.set_tokens(&prompt);
+        }
         self.state.full(params, samples)?;
 
         out.language = if self.multilingual {
@@ -229,7 +279,14 @@ impl WhisperCppRecognizer {
             return Ok(());
         };
         let ids: Vec<u32> = sampled.iter().map(|t| t.0).collect();
-        let keep = guards::repetition_cut(&ids, self.eot).unwrap_or(ids.len());
+        let keep = [
+            guards::repetition_cut(&ids, self.eot),
+            guards::fuzzy_loop_cut(&ids, self.eot),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(ids.len());
         let sampled = &sampled[..keep];
         let avg = if sampled.is_empty() {
             0.0
@@ -243,6 +300,14 @@ impl WhisperCppRecognizer {
             return Ok(());
         }
         out.avg_logprob = avg;
+        let text_ids: Vec<u32> = sampled
+            .iter()
+            .map(|t| t.0)
+            .filter(|&t| t < self.eot)
+            .collect();
+        out.compression_ratio = out
+            .compression_ratio
+            .max(compression_ratio(&self.text(&text_ids)?));
         self.split_segments(sampled, offset_ms, audio_ms, out)
     }
 
