@@ -120,10 +120,11 @@ fn choose_auth(cfg: &ServerConfig) -> anyhow::Result<crate::auth::Auth> {
     }
     tracing::warn!(
         "NO AUTHENTICATION: no API keys in {}; any local process may act for any tenant \
-         (loopback only). Create keys with `callassist-server keys create` to require them.",
+         (loopback only). Create keys with `callassist-server keys create` to require them \
+         (from the first key on, no restart needed).",
         crate::auth::cli::key_file(&cfg.data).display()
     );
-    Ok(crate::auth::Auth::Open)
+    Ok(crate::auth::Auth::OpenUntilKeys(std::sync::Arc::new(store)))
 }
 
 fn asset_path(name: &str) -> anyhow::Result<()> {
@@ -207,7 +208,7 @@ mod tests {
             data: dir.path().to_path_buf(),
             ..ServerConfig::default()
         };
-        assert!(matches!(choose_auth(&cfg).unwrap(), Auth::Open));
+        assert!(matches!(choose_auth(&cfg).unwrap(), Auth::OpenUntilKeys(_)));
         cfg.listen = "0.0.0.0:50051".parse().unwrap();
         let err = choose_auth(&cfg).unwrap_err().to_string();
         assert!(err.contains("without authentication"), "{err}");

@@ -154,3 +154,46 @@ async fn keys_scope_every_rpc_to_their_tenant_and_role() {
     assert_eq!(b_admin_c.list_packs("").await.unwrap().len(), 1);
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_server_requires_keys_from_the_first_key_on_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("keys.json");
+    let state = common::with_event_log(common::fake_state(0), dir.path()).with_auth(
+        Auth::OpenUntilKeys(std::sync::Arc::new(KeyStore::new(&keys_path))),
+    );
+    let server = TestServer::start(state).await;
+    let subscribe = |client: Client| async move {
+        client
+            .subscribe("tenant-a", None, vec![])
+            .await
+            .map(|_| ())
+            .map_err(|e| match e {
+                callassist_client::ClientError::Status { code, .. } => code,
+                other => panic!("{other}"),
+            })
+    };
+    // No keys yet: open.
+    let open = Client::connect(&server.url).await.unwrap();
+    subscribe(open.clone()).await.unwrap();
+
+    // The first key is created (as `callassist-server keys create` does): from now on a
+    // request without a key, or with another tenant's, is refused; the key works.
+    let crm = KeyStore::new(&keys_path)
+        .create("tenant-a", Role::Crm)
+        .unwrap();
+    assert_eq!(
+        subscribe(open).await.unwrap_err(),
+        tonic::Code::Unauthenticated
+    );
+    let keyed = Client::connect_with_key(&server.url, Some(&crm.key))
+        .await
+        .unwrap();
+    subscribe(keyed.clone()).await.unwrap();
+    let other = keyed
+        .subscribe("tenant-b", None, vec![])
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(other.to_string().contains("PermissionDenied"), "{other}");
+}

@@ -76,6 +76,35 @@ impl KeyStore {
         }
     }
 
+    /// Re-reads the key file into the cache when it changed (or has no modification time).
+    fn refresh(&self) -> Result<(), KeyError> {
+        let mtime = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        let stale = self
+            .cache
+            .read()
+            .map_or(true, |c| c.0 != mtime || mtime.is_none());
+        if stale {
+            let keys = self.read()?;
+            if let Ok(mut c) = self.cache.write() {
+                *c = (mtime, keys);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`KeyStore::has_active_keys`] through the cache (the file is re-read only when it
+    /// changed): cheap enough to ask on every request.
+    pub fn has_active_keys_cached(&self) -> Result<bool, KeyError> {
+        self.refresh()?;
+        Ok(self
+            .cache
+            .read()
+            .map(|c| c.1.iter().any(|k| !k.revoked))
+            .unwrap_or(false))
+    }
+
     /// Whether the file exists and holds at least one key that is not revoked.
     pub fn has_active_keys(&self) -> Result<bool, KeyError> {
         Ok(self.read()?.iter().any(|k| !k.revoked))
@@ -160,19 +189,7 @@ impl KeyStore {
 
     /// The record of `key` if it is valid and not revoked (`Ok(None)` otherwise).
     pub fn verify(&self, key: &str) -> Result<Option<KeyRecord>, KeyError> {
-        let mtime = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok();
-        let stale = self
-            .cache
-            .read()
-            .map_or(true, |c| c.0 != mtime || mtime.is_none());
-        if stale {
-            let keys = self.read()?;
-            if let Ok(mut c) = self.cache.write() {
-                *c = (mtime, keys);
-            }
-        }
+        self.refresh()?;
         let Some(id) = key
             .strip_prefix("ca_")
             .and_then(|rest| rest.split_once('_'))
