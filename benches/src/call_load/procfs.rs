@@ -38,11 +38,14 @@ mod tests {
     fn reads_this_process() {
         let pid = std::process::id();
         assert!(rss_mib(pid).unwrap() > 0.1);
+        let before = cpu_secs(pid).unwrap();
+        // Spin for 300 ms of wall time: at least a few clock ticks of CPU.
+        let start = std::time::Instant::now();
         let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        while start.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
         }
-        std::hint::black_box(x);
-        assert!(cpu_secs(pid).unwrap() > 0.0);
+        let used = cpu_secs(pid).unwrap() - before;
+        assert!(used > 0.05, "{used}");
     }
 }
