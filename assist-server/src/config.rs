@@ -15,6 +15,15 @@ pub enum AsrModel {
     Base,
 }
 
+/// Which engine runs the Whisper model (same weights, same silence and loop guards).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AsrBackend {
+    /// whisper.cpp, on the ggml file `models pull` converts from the weights.
+    Whispercpp,
+    /// candle (pure Rust), on the converted safetensors.
+    Candle,
+}
+
 /// Which sentence embedder indexes and searches knowledge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EmbedModel {
@@ -57,6 +66,19 @@ pub struct ServerConfig {
     /// Speech recognition model (fetched on first use).
     #[arg(long, env = "CALLASSIST_ASR_MODEL", value_enum, default_value = "base")]
     pub asr_model: AsrModel,
+    /// Engine that runs the speech recognition model. whispercpp decoded 1.6-3.6x faster than
+    /// candle on the same clips at the same accuracy (docs/PERFORMANCE.md).
+    #[arg(
+        long,
+        env = "CALLASSIST_ASR_BACKEND",
+        value_enum,
+        default_value = "whispercpp"
+    )]
+    pub asr_backend: AsrBackend,
+    /// Threads each whisper.cpp recognizer uses (candle's come from RAYON_NUM_THREADS). 1
+    /// leaves the other core to the LLM (docs/PERFORMANCE.md).
+    #[arg(long, env = "CALLASSIST_ASR_THREADS", default_value_t = 1)]
+    pub asr_threads: usize,
     /// Sentence embedder for the knowledge base (fetched on first use).
     #[arg(long, env = "CALLASSIST_EMBED_MODEL", value_enum, default_value = "e5")]
     pub embed_model: EmbedModel,

@@ -3,27 +3,44 @@
 //! worker thread.
 
 use callassist_inference::asr::whisper::WhisperRecognizer;
+use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
 use callassist_inference::asr::{AsrPool, Recognizer};
 use callassist_models::{Asset, ModelHome};
 
 use callassist_inference::embed::{E5Embedder, EmbedPool, Embedder, MiniLmEmbedder};
 
-use crate::config::{AsrModel, EmbedModel, ServerConfig};
+use crate::config::{AsrBackend, AsrModel, EmbedModel, ServerConfig};
 
-/// Loads `cfg.asr_workers` Whisper models. Blocking: call from `spawn_blocking` or before the
-/// runtime serves requests.
+/// Loads `cfg.asr_workers` Whisper models on `cfg.asr_backend`. Blocking: call from
+/// `spawn_blocking` or before the runtime serves requests.
 pub fn load_asr_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<AsrPool> {
     let asset = match cfg.asr_model {
         AsrModel::TinyEn => Asset::WhisperTinyEn,
         AsrModel::Base => Asset::WhisperBase,
     };
-    let files = callassist_models::whisper_files(home, asset)?;
+    let workers = cfg.asr_workers.max(1);
     let mut recognizers: Vec<Box<dyn Recognizer>> = Vec::new();
-    for _ in 0..cfg.asr_workers.max(1) {
-        recognizers.push(Box::new(WhisperRecognizer::load(&files)?));
+    match cfg.asr_backend {
+        AsrBackend::Candle => {
+            let files = callassist_models::whisper_files(home, asset)?;
+            for _ in 0..workers {
+                recognizers.push(Box::new(WhisperRecognizer::load(&files)?));
+            }
+        }
+        AsrBackend::Whispercpp => {
+            let path = callassist_models::whisper_ggml_file(home, asset)?;
+            let opts = WhisperCppOptions {
+                threads: cfg.asr_threads.max(1),
+                ..Default::default()
+            };
+            for _ in 0..workers {
+                recognizers.push(Box::new(WhisperCppRecognizer::load(&path, opts.clone())?));
+            }
+        }
     }
     tracing::info!(
         model = asset.name(),
+        backend = ?cfg.asr_backend,
         workers = recognizers.len(),
         "speech recognizer loaded"
     );

@@ -1,11 +1,16 @@
-//! Real-time factor and accuracy of the candle Whisper recognizer on real speech: jfk.wav and
-//! the five LibriVox clips, for tiny.en and base. RTF = decode time / audio duration (lower is
-//! faster; 0.1 means ten times faster than real time). Each clip is decoded `--runs` times
-//! after one warm-up and the median is reported.
+//! Real-time factor and accuracy of the Whisper recognizers on real speech: jfk.wav and the
+//! five LibriVox clips, for tiny.en and base, on each backend (candle, whisper.cpp) in one run
+//! over the same clips. RTF = decode time / audio duration (lower is faster; 0.1 means ten
+//! times faster than real time). Each clip is decoded `--runs` times after one warm-up, the
+//! backends taking turns run by run, and the median is reported.
 //!
 //! Usage: `cargo run --release -p callassist-benches --bin asr-rtf -- [--models tiny.en,base]
-//! [--runs 3] [--window full|fit:PAD_MS]`
-//! Threads: set RAYON_NUM_THREADS (candle's float matmul pool) to pin the core count.
+//! [--backend candle,whispercpp] [--runs 3] [--window full|fit:PAD_MS] [--threads N]
+//! [--telephony] [--show]` (`--telephony` first turns each clip into what a phone call
+//! delivers: 8 kHz mu-law, back to 16 kHz with the server's resampler; `--show` prints each
+//! transcript on stderr).
+//! Threads: set RAYON_NUM_THREADS (candle's float matmul pool) and CANDLE_NUM_THREADS to pin
+//! candle's core count; `--threads` (default 1) is whisper.cpp's.
 
 mod flags;
 
@@ -15,6 +20,7 @@ use anyhow::{Context, bail};
 use callassist_client::pb::AudioEncoding;
 use callassist_client::wav::WavAudio;
 use callassist_inference::asr::whisper::{EncoderWindow, WhisperRecognizer};
+use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
 use callassist_inference::asr::{AsrRequest, Recognizer};
 use callassist_inference::text_metrics::word_error_rate;
 use callassist_models::{Asset, ModelHome};
@@ -46,10 +52,88 @@ fn load_clip(path: &std::path::Path, reference: &str) -> anyhow::Result<Clip> {
     })
 }
 
+/// Loads `asset` on `backend`.
+fn load(
+    home: &ModelHome,
+    asset: Asset,
+    backend: &str,
+    window: EncoderWindow,
+    threads: usize,
+) -> anyhow::Result<Box<dyn Recognizer>> {
+    Ok(match backend {
+        "candle" => {
+            let files = callassist_models::whisper_files(home, asset)?;
+            Box::new(
+                WhisperRecognizer::load(&files)
+                    .context("loading model")?
+                    .with_window(window),
+            )
+        }
+        "whispercpp" => {
+            let path = callassist_models::whisper_ggml_file(home, asset)?;
+            let opts = WhisperCppOptions {
+                threads,
+                window,
+                ..Default::default()
+            };
+            Box::new(WhisperCppRecognizer::load(&path, opts).context("loading model")?)
+        }
+        other => bail!("unknown backend {other}: use candle or whispercpp"),
+    })
+}
+
+/// `x` (16 kHz) as a phone line delivers it: low-passed under 4 kHz and decimated to 8 kHz,
+/// mu-law coded, then resampled to 16 kHz as the server does.
+fn telephony(x: &[f32]) -> anyhow::Result<Vec<f32>> {
+    use callassist_inference::audio::{StreamResampler, linear_to_mulaw, mulaw_to_linear};
+    // 63-tap Hann-windowed sinc low-pass at 3.6 kHz.
+    const TAPS: usize = 63;
+    let cutoff = 3_600.0 / 16_000.0;
+    let h: Vec<f32> = (0..TAPS)
+        .map(|i| {
+            let n = i as f32 - (TAPS / 2) as f32;
+            let sinc = if n == 0.0 {
+                2.0 * cutoff
+            } else {
+                (2.0 * std::f32::consts::PI * cutoff * n).sin() / (std::f32::consts::PI * n)
+            };
+            let hann =
+                0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / (TAPS - 1) as f32).cos();
+            sinc * hann
+        })
+        .collect();
+    let narrow: Vec<f32> = (0..x.len() / 2)
+        .map(|k| {
+            let centre = 2 * k;
+            h.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let j = (centre + i).checked_sub(TAPS / 2);
+                    c * j.and_then(|j| x.get(j)).copied().unwrap_or(0.0)
+                })
+                .sum::<f32>()
+        })
+        .map(|v| {
+            let coded = linear_to_mulaw((v * 32767.0).clamp(-32768.0, 32767.0) as i16);
+            mulaw_to_linear(coded) as f32 / 32768.0
+        })
+        .collect();
+    let mut r = StreamResampler::new(8_000)?;
+    let mut out = Vec::new();
+    r.push(&narrow, &mut out);
+    r.flush(&mut out);
+    Ok(out)
+}
+
 fn main() -> anyhow::Result<()> {
     let arg = flags::flag;
     let models = arg("--models").unwrap_or_else(|| "tiny.en,base".into());
+    let backends = arg("--backend").unwrap_or_else(|| "candle,whispercpp".into());
     let runs: usize = arg("--runs").map(|r| r.parse()).transpose()?.unwrap_or(3);
+    let threads: usize = arg("--threads")
+        .map(|r| r.parse())
+        .transpose()?
+        .unwrap_or(1);
     // `full` (30 s encoder window) or `fit:PAD_MS` (audio + padding only).
     let window = match arg("--window").as_deref().unwrap_or("fit:1000") {
         "full" => EncoderWindow::Full,
@@ -69,60 +153,133 @@ fn main() -> anyhow::Result<()> {
     for (path, reference) in callassist_models::librivox_clips(&home)? {
         clips.push(load_clip(&path, &reference)?);
     }
+    let phone = std::env::args().any(|a| a == "--telephony");
+    if phone {
+        for clip in &mut clips {
+            clip.samples = telephony(&clip.samples)?;
+        }
+    }
+    let env = |k: &str| std::env::var(k).unwrap_or_else(|_| "unset".into());
     println!(
-        "threads: RAYON_NUM_THREADS={}",
-        std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset (all cores)".into())
+        "threads: candle RAYON_NUM_THREADS={} CANDLE_NUM_THREADS={}; whisper.cpp --threads {threads}",
+        env("RAYON_NUM_THREADS"),
+        env("CANDLE_NUM_THREADS")
     );
     println!("encoder window: {window:?}");
-    println!("| model | clip | audio s | decode s (median of {runs}) | RTF | WER |");
-    println!("|---|---|---|---|---|---|");
+    if phone {
+        println!("audio: 8 kHz mu-law, resampled to 16 kHz");
+    }
+    println!("| model | backend | clip | audio s | decode s (median of {runs}) | RTF | WER |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut summary = Vec::new();
     for model in models.split(',') {
         let asset = match model {
             "tiny.en" => Asset::WhisperTinyEn,
             "base" => Asset::WhisperBase,
             other => bail!("unknown model {other}: use tiny.en or base"),
         };
-        let files = callassist_models::whisper_files(&home, asset)?;
-        let mut rec = WhisperRecognizer::load(&files)
-            .context("loading model")?
-            .with_window(window);
-        let (mut total_audio, mut total_decode, mut total_err, mut total_words) =
-            (0.0, 0.0, 0.0, 0.0);
-        for clip in &clips {
-            let req = AsrRequest {
-                samples: clip.samples.clone(),
-                language: Some("en".into()),
-                partial: false,
-                ..Default::default()
-            };
-            let out = rec.transcribe(&req)?; // warm-up
-            let mut times = Vec::new();
-            for _ in 0..runs {
-                let t = Instant::now();
-                rec.transcribe(&req)?;
-                times.push(t.elapsed().as_secs_f64());
+        let mut recs = Vec::new();
+        for backend in backends.split(',') {
+            recs.push(Backend {
+                name: backend.to_string(),
+                rec: load(&home, asset, backend, window, threads)?,
+                totals: Totals::default(),
+            });
+        }
+        run_clips(&mut recs, &clips, runs, model)?;
+        for b in &recs {
+            summary.push(b.totals.row(model, &b.name, false));
+        }
+    }
+    println!();
+    println!("| model | backend | audio s | decode s | RTF | WER |");
+    println!("|---|---|---|---|---|---|");
+    for row in summary {
+        println!("{row}");
+    }
+    Ok(())
+}
+
+/// One backend of one model under test.
+struct Backend {
+    name: String,
+    rec: Box<dyn Recognizer>,
+    totals: Totals,
+}
+
+/// Sums over the clips.
+#[derive(Default)]
+struct Totals {
+    audio_s: f64,
+    decode_s: f64,
+    errors: f64,
+    words: f64,
+}
+
+impl Totals {
+    fn row(&self, model: &str, backend: &str, bold: bool) -> String {
+        let rtf = self.decode_s / self.audio_s;
+        let wer = self.errors / self.words * 100.0;
+        let (clip, b) = if bold { ("**all** | ", "**") } else { ("", "") };
+        format!(
+            "| {model} | {backend} | {clip}{:.1} | {:.3} | {b}{rtf:.3}{b} | {b}{wer:.1}%{b} |",
+            self.audio_s, self.decode_s
+        )
+    }
+}
+
+/// Decodes every clip on every backend, alternating backends run by run (so that a change in
+/// the machine's load hits them alike), prints a row per clip and backend, then the totals.
+fn run_clips(
+    backends: &mut [Backend],
+    clips: &[Clip],
+    runs: usize,
+    model: &str,
+) -> anyhow::Result<()> {
+    let show = std::env::args().any(|a| a == "--show");
+    for clip in clips {
+        let req = AsrRequest {
+            samples: clip.samples.clone(),
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        // Warm-up, and the transcript scored.
+        let mut outs = Vec::new();
+        for b in backends.iter_mut() {
+            outs.push(b.rec.transcribe(&req)?);
+        }
+        let mut times = vec![Vec::new(); backends.len()];
+        for _ in 0..runs {
+            for (b, t) in backends.iter_mut().zip(&mut times) {
+                let started = Instant::now();
+                b.rec.transcribe(&req)?;
+                t.push(started.elapsed().as_secs_f64());
             }
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
-            let audio_s = clip.samples.len() as f64 / 16_000.0;
+        }
+        let audio_s = clip.samples.len() as f64 / 16_000.0;
+        let words = clip.reference.split_whitespace().count() as f64;
+        for ((b, mut t), out) in backends.iter_mut().zip(times).zip(outs) {
+            t.sort_by(f64::total_cmp);
+            let median = t[t.len() / 2];
             let wer = word_error_rate(&clip.reference, &out.text) as f64;
-            let words = clip.reference.split_whitespace().count() as f64;
-            total_audio += audio_s;
-            total_decode += median;
-            total_err += wer * words;
-            total_words += words;
+            b.totals.audio_s += audio_s;
+            b.totals.decode_s += median;
+            b.totals.errors += wer * words;
+            b.totals.words += words;
+            if show {
+                eprintln!("{model}/{}/{}: {:?}", b.name, clip.name, out.text);
+            }
             println!(
-                "| {model} | {} | {audio_s:.1} | {median:.3} | {:.3} | {:.1}% |",
+                "| {model} | {} | {} | {audio_s:.1} | {median:.3} | {:.3} | {:.1}% |",
+                b.name,
                 clip.name,
                 median / audio_s,
                 wer * 100.0
             );
         }
-        println!(
-            "| {model} | **all** | {total_audio:.1} | {total_decode:.3} | **{:.3}** | **{:.1}%** |",
-            total_decode / total_audio,
-            total_err / total_words * 100.0
-        );
+    }
+    for b in backends.iter() {
+        println!("{}", b.totals.row(model, &b.name, true));
     }
     Ok(())
 }
