@@ -66,8 +66,9 @@ pub struct ServerConfig {
     /// Speech recognition model (fetched on first use).
     #[arg(long, env = "CALLASSIST_ASR_MODEL", value_enum, default_value = "base")]
     pub asr_model: AsrModel,
-    /// Engine that runs the speech recognition model. whispercpp decoded 1.6-3.6x faster than
-    /// candle on the same clips at the same accuracy (docs/PERFORMANCE.md).
+    /// Engine that runs the speech recognition model: whispercpp decoded 1.6-1.9x faster than
+    /// candle on one thread, on the same clips, within a word or two of the same accuracy
+    /// (docs/PERFORMANCE.md).
     #[arg(
         long,
         env = "CALLASSIST_ASR_BACKEND",
