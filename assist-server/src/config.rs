@@ -66,20 +66,25 @@ pub struct ServerConfig {
     /// Speech recognition model (fetched on first use).
     #[arg(long, env = "CALLASSIST_ASR_MODEL", value_enum, default_value = "base")]
     pub asr_model: AsrModel,
-    /// Engine that runs the speech recognition model: whispercpp decoded 1.6-1.9x faster than
-    /// candle on one thread, on the same clips, within a word or two of the same accuracy
-    /// (docs/PERFORMANCE.md).
+    /// Engine that runs the speech recognition model. whispercpp decodes 1.6-1.9x faster on
+    /// one thread; candle is the default because whisper.cpp tiny.en misheard the synthesised
+    /// test call's budget objection ("two expensive"), see docs/PERFORMANCE.md.
     #[arg(
         long,
         env = "CALLASSIST_ASR_BACKEND",
         value_enum,
-        default_value = "whispercpp"
+        default_value = "candle"
     )]
     pub asr_backend: AsrBackend,
     /// Threads each whisper.cpp recognizer uses (candle's come from RAYON_NUM_THREADS). 1
     /// leaves the other core to the LLM (docs/PERFORMANCE.md).
     #[arg(long, env = "CALLASSIST_ASR_THREADS", default_value_t = 1)]
     pub asr_threads: usize,
+    /// Give the recognizer the tenant's phrase hints and the channel's last words as Whisper's
+    /// previous-text prompt. Off by default: on the synthesised test call it changed words
+    /// ("Thanks" -> "Thank") and let the decoder repeat the prompt (docs/PERFORMANCE.md).
+    #[arg(long, env = "CALLASSIST_ASR_PROMPTS")]
+    pub asr_prompts: bool,
     /// Sentence embedder for the knowledge base (fetched on first use).
     #[arg(long, env = "CALLASSIST_EMBED_MODEL", value_enum, default_value = "e5")]
     pub embed_model: EmbedModel,

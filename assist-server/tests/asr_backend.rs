@@ -49,7 +49,7 @@ fn flag_and_default() {
     if std::env::var_os("CALLASSIST_ASR_BACKEND").is_none() {
         assert_eq!(
             ServerConfig::default().asr_backend,
-            AsrBackend::Whispercpp,
+            AsrBackend::Candle,
             "the default chosen in docs/PERFORMANCE.md"
         );
     }

@@ -52,6 +52,9 @@ pub struct ChannelSettings {
     /// Names from the tenant's packs for the recognizer's prompt (spelling of products and
     /// competitors).
     pub phrase_hints: Option<String>,
+    /// Whether the recognizer gets the phrase hints and the channel's last words as a prompt
+    /// (`--asr-prompts`).
+    pub prompts: bool,
 }
 
 /// The input side of a channel, driven by the session loop.
@@ -257,7 +260,11 @@ async fn recognize_loop(
                 samples,
                 language: s.language.clone(),
                 partial: !is_final,
-                prompt: prompt(s.phrase_hints.as_deref(), &context),
+                prompt: if s.prompts {
+                    prompt(s.phrase_hints.as_deref(), &context)
+                } else {
+                    None
+                },
             };
             let asr_start = std::time::Instant::now();
             let out = asr.transcribe(req).await;

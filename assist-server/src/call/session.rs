@@ -266,6 +266,7 @@ impl Session {
                         ..VadConfig::default()
                     },
                     phrase_hints: phrase_hints.clone(),
+                    prompts: state.cfg.asr_prompts,
                 };
                 let (input, worker) = channel::start(settings, state.asr.clone(), sink.clone())?;
                 channels.push(input);
