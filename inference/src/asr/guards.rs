@@ -1,6 +1,5 @@
 //! Decoding guards and text helpers shared by the Whisper backends: the silence thresholds,
-//! the RMS gate, the repetition cuts (exact and fuzzy) and how segment texts are joined. (The candle backend
-//! still carries its own copies; both follow the same numbers.)
+//! the RMS gate, the repetition cuts (exact and fuzzy) and how segment texts are joined.
 
 /// No-speech probability above this...
 pub(crate) const NO_SPEECH_THRESHOLD: f32 = 0.6;

@@ -8,6 +8,7 @@ use candle_transformers::models::whisper::model::Whisper;
 
 use super::tokens::SpecialTokens;
 use crate::InferenceError;
+use crate::asr::guards::repetition_cut;
 
 /// Per-window decoding limits.
 #[derive(Clone, Debug)]
@@ -211,33 +212,6 @@ fn apply_timestamp_rules(
             l[..ts_begin].iter_mut().for_each(|v| *v = neg);
         }
     }
-}
-
-/// If the text tokens end in a loop (the same n-gram three times in a row, or one token six
-/// times), returns the length to keep: everything up to the first repetition.
-fn repetition_cut(sampled: &[u32], ts_begin: u32) -> Option<usize> {
-    let text: Vec<(usize, u32)> = sampled
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|&(_, t)| t < ts_begin)
-        .collect();
-    let n = text.len();
-    for period in 1..=16usize {
-        let times = if period == 1 { 6 } else { 3 };
-        if n < period * times {
-            continue;
-        }
-        let tail = &text[n - period * times..];
-        let gram: Vec<u32> = tail[..period].iter().map(|x| x.1).collect();
-        if tail
-            .chunks(period)
-            .all(|c| c.iter().map(|x| x.1).eq(gram.iter().copied()))
-        {
-            return Some(tail[period].0);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

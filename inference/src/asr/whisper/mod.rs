@@ -19,20 +19,14 @@ use tokenizers::Tokenizer;
 
 use super::{AsrOutput, AsrRequest, AsrSegment, Recognizer};
 use crate::InferenceError;
+use crate::asr::guards::{
+    LOGPROB_THRESHOLD, SILENCE_DBFS, is_cjk, is_silent, join_segments, rms_dbfs,
+};
 pub use decode::DecodeOptions;
 use tokens::SpecialTokens;
 
 /// Samples in one 30 s window.
 const WINDOW: usize = m::N_SAMPLES;
-/// Silence gate (OpenAI's defaults): no-speech probability above this...
-const NO_SPEECH_THRESHOLD: f32 = 0.6;
-/// ...together with a mean log-probability below this means "nothing was said".
-const LOGPROB_THRESHOLD: f32 = -1.0;
-/// A no-speech probability this high means silence whatever the text's log-probability
-/// (Whisper's classic "you" / "Thank you." on quiet audio scores about -0.9).
-const STRONG_NO_SPEECH: f32 = 0.8;
-/// Windows quieter than this (RMS, dBFS) are not decoded at all.
-const SILENCE_DBFS: f32 = -55.0;
 /// Temperatures tried in turn while a decode looks wrong (OpenAI's ladder); partials only
 /// take the first.
 const TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
@@ -294,9 +288,7 @@ impl WhisperRecognizer {
             };
             if i == 0 {
                 out.no_speech_prob = out.no_speech_prob.max(d.no_speech_prob);
-                let silent = d.no_speech_prob > STRONG_NO_SPEECH
-                    || (d.no_speech_prob > NO_SPEECH_THRESHOLD && avg < LOGPROB_THRESHOLD);
-                if text_ids.is_empty() || silent {
+                if text_ids.is_empty() || is_silent(d.no_speech_prob, avg) {
                     return Ok(());
                 }
             }
@@ -424,29 +416,6 @@ pub fn compression_ratio(text: &str) -> f32 {
     let _ = z.write_all(text.as_bytes());
     let compressed = z.finish().map(|v| v.len()).unwrap_or(text.len());
     text.len() as f32 / compressed.max(1) as f32
-}
-
-fn rms_dbfs(samples: &[f32]) -> f32 {
-    let energy = samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32;
-    10.0 * (energy + 1e-12).log10()
-}
-
-/// Joins segment texts: with a space between Latin-script pieces, directly for CJK.
-fn join_segments(parts: &[&str]) -> String {
-    let mut s = String::new();
-    for p in parts {
-        let cjk_boundary =
-            s.chars().last().is_some_and(is_cjk) || p.chars().next().is_some_and(is_cjk);
-        if !s.is_empty() && !cjk_boundary {
-            s.push(' ');
-        }
-        s.push_str(p);
-    }
-    s
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF)
 }
 
 #[cfg(test)]
