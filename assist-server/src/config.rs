@@ -155,6 +155,15 @@ pub struct ServerConfig {
     /// Silence (ms) that ends an utterance.
     #[arg(long, env = "CALLASSIST_END_SILENCE_MS", default_value_t = 600)]
     pub end_silence_ms: u32,
+    /// Silence (ms) inside an utterance after which what was said before it (at least 1 s
+    /// of new audio) is transcribed as a final at once, while the speaker may go on. Shorter
+    /// than --end-silence-ms to matter. 0: finals only when an utterance ends.
+    #[arg(long, env = "CALLASSIST_PAUSE_MS", default_value_t = 200)]
+    pub pause_ms: u32,
+    /// Silence (ms) after an utterance that ends the speaker's turn (an END_OF_TURN speech
+    /// event). 0: no such events.
+    #[arg(long, env = "CALLASSIST_END_OF_TURN_MS", default_value_t = 1_200)]
+    pub end_of_turn_ms: u32,
     /// Interval (ms) between partial hypotheses of an utterance in progress.
     #[arg(long, env = "CALLASSIST_PARTIAL_INTERVAL_MS", default_value_t = 1000)]
     pub partial_interval_ms: u64,

@@ -1,8 +1,11 @@
 //! Voice-activity detection and endpointing for one 16 kHz channel: a frame is speech when it
 //! is loud enough (above an adaptive noise floor and an absolute level) and not spectrally flat
 //! (`spectral.rs`: white or broadband noise is flat, voiced speech has harmonics); a start
-//! hangover, pre-roll so first syllables are kept, and an end-of-utterance silence threshold.
-//! Digital silence, steady low hiss and loud white noise never open an utterance.
+//! hangover, pre-roll so first syllables are kept, and three silence thresholds: a short pause
+//! inside an utterance settles what was said before it (a [`VadEvent::Pause`], so it can be
+//! transcribed as a final while the speaker goes on), a longer one ends the utterance, and a
+//! still longer one ends the speaker's turn. Digital silence, steady low hiss and loud white
+//! noise never open an utterance.
 
 /// Endpointing thresholds.
 #[derive(Clone, Debug)]
@@ -17,6 +20,15 @@ pub struct VadConfig {
     pub start_frames: u32,
     /// Silence that closes an utterance.
     pub end_silence_ms: u32,
+    /// Silence inside an utterance that settles the audio before it ([`VadEvent::Pause`]);
+    /// 0: never. Only pauses shorter than `end_silence_ms` matter.
+    pub pause_ms: u32,
+    /// A pause settles audio only once this much of it is unsettled (short pieces decode
+    /// worse and the end-of-utterance final is quick for them anyway).
+    pub min_piece_ms: u32,
+    /// Silence after an utterance that ends the speaker's turn ([`VadEvent::EndOfTurn`]);
+    /// 0: never.
+    pub end_of_turn_ms: u32,
     /// Audio kept before the detected start.
     pub pre_roll_ms: u32,
     /// Audio kept after the last speech frame.
@@ -25,6 +37,10 @@ pub struct VadConfig {
     pub max_utterance_ms: u32,
     /// Frames flatter than this (spectral flatness, 0..1) are noise, however loud.
     pub max_flatness: f32,
+    /// Inside an utterance, frames this many dB below the speaker's recent peak count as
+    /// silence: the pauses of someone talking over room noise or a crowd, which stay above
+    /// the noise floor measured before they spoke.
+    pub pause_drop_db: f32,
 }
 
 impl Default for VadConfig {
@@ -35,10 +51,14 @@ impl Default for VadConfig {
             min_db: -48.0,
             start_frames: 3,
             end_silence_ms: 600,
+            pause_ms: 200,
+            min_piece_ms: 1_000,
+            end_of_turn_ms: 1_200,
             pre_roll_ms: 240,
             post_roll_ms: 200,
             max_utterance_ms: 20_000,
             max_flatness: 0.45,
+            pause_drop_db: 20.0,
         }
     }
 }
@@ -48,12 +68,27 @@ impl Default for VadConfig {
 pub enum VadEvent {
     /// Speech began at `start_ms` (call time of this channel).
     SpeechStart { start_ms: u64 },
-    /// An utterance ended; `samples` is its audio (with pre/post roll).
+    /// An utterance ended; `samples` is its audio (with pre/post roll). Past
+    /// `voiced_end_ms` it holds only sound far below the speaker's level (room noise, a
+    /// crowd), so a pause piece ending there has the same words.
     SpeechEnd {
+        start_ms: u64,
+        end_ms: u64,
+        voiced_end_ms: u64,
+        samples: Vec<f32>,
+    },
+    /// The speaker paused (no frame within `pause_drop_db` of their level for `pause_ms`)
+    /// inside an utterance that stays open: `samples` is the utterance's audio from its start
+    /// through the pause's post-roll, of which the part from the previous pause on is new
+    /// (at least `min_piece_ms`). If the utterance ends here, its final has the same words.
+    Pause {
         start_ms: u64,
         end_ms: u64,
         samples: Vec<f32>,
     },
+    /// Silence has lasted `end_of_turn_ms` since the last utterance ended (or the stream
+    /// ended after one): the speaker's turn is over.
+    EndOfTurn { at_ms: u64 },
 }
 
 /// Per-channel endpointer over 16 kHz samples.
@@ -70,6 +105,8 @@ pub struct Endpointer {
     run: u32,
     utt: Option<Utterance>,
     flatness: crate::spectral::Flatness,
+    /// Sample index where the last utterance's speech ended, until its turn ends.
+    turn_open: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -78,7 +115,19 @@ struct Utterance {
     samples: Vec<f32>,
     /// Sample index (call time) just after the last speech frame.
     last_speech_end: u64,
+    /// Same, for frames within `pause_drop_db` of the speaker's peak (what pauses go by;
+    /// the utterance's end goes by any speech frame, so it is not cut short).
+    last_voice_end: u64,
+    /// Sample index up to which earlier pauses settled the audio.
+    settled_to: u64,
+    /// Whether the current silence already produced a pause.
+    paused: bool,
+    /// Recent peak level of the utterance's speech frames (dBFS), decaying slowly.
+    peak_db: f32,
 }
+
+/// How fast an utterance's peak level decays, dB per frame (2.5 dB/s at 20 ms frames).
+const PEAK_DECAY_DB: f32 = 0.05;
 
 impl Endpointer {
     /// A new endpointer.
@@ -94,6 +143,7 @@ impl Endpointer {
             run: 0,
             utt: None,
             flatness: crate::spectral::Flatness::new(frame_len, crate::SAMPLE_RATE),
+            turn_open: None,
         }
     }
 
@@ -115,6 +165,13 @@ impl Endpointer {
         self.utt
             .as_ref()
             .map(|u| (Self::ms(u.start_sample), u.samples.as_slice()))
+    }
+
+    /// Silence (ms) since the last speech frame of the utterance in progress; 0 when none is.
+    pub fn trailing_silence_ms(&self) -> u64 {
+        self.utt
+            .as_ref()
+            .map_or(0, |u| Self::ms(self.pos - u.last_speech_end))
     }
 
     /// Feeds samples; appends any events to `events`.
@@ -143,6 +200,11 @@ impl Endpointer {
             self.frame_buf.clear();
         }
         self.close(events);
+        if self.turn_open.take().is_some() && self.cfg.end_of_turn_ms > 0 {
+            events.push(VadEvent::EndOfTurn {
+                at_ms: Self::ms(self.pos),
+            });
+        }
     }
 
     fn frame(&mut self, frame: &[f32], events: &mut Vec<VadEvent>) {
@@ -156,18 +218,50 @@ impl Endpointer {
         match self.utt.as_mut() {
             Some(u) => {
                 u.samples.extend_from_slice(frame);
+                u.peak_db -= PEAK_DECAY_DB;
                 if is_speech {
                     u.last_speech_end = self.pos;
+                    if db >= u.peak_db - self.cfg.pause_drop_db {
+                        u.peak_db = u.peak_db.max(db);
+                        u.last_voice_end = self.pos;
+                        u.paused = false;
+                    }
                 }
                 let silence = self.pos - u.last_speech_end;
+                let quiet = self.pos - u.last_voice_end;
                 let len = self.pos - u.start_sample;
                 if silence >= Self::samples_for(self.cfg.end_silence_ms) as u64
                     || len >= Self::samples_for(self.cfg.max_utterance_ms) as u64
                 {
                     self.close(events);
+                } else if !u.paused
+                    && self.cfg.pause_ms > 0
+                    && quiet
+                        >= Self::samples_for(self.cfg.pause_ms.max(self.cfg.post_roll_ms)) as u64
+                {
+                    u.paused = true;
+                    let end = u.last_voice_end + Self::samples_for(self.cfg.post_roll_ms) as u64;
+                    if end >= u.settled_to + Self::samples_for(self.cfg.min_piece_ms) as u64 {
+                        u.settled_to = end;
+                        events.push(VadEvent::Pause {
+                            start_ms: Self::ms(u.start_sample),
+                            end_ms: Self::ms(end),
+                            samples: u.samples[..(end - u.start_sample) as usize].to_vec(),
+                        });
+                    }
                 }
             }
             None => {
+                if let Some(spoke) = self.turn_open
+                    && self.pos - spoke >= Self::samples_for(self.cfg.end_of_turn_ms) as u64
+                {
+                    self.turn_open = None;
+                    if self.cfg.end_of_turn_ms > 0 {
+                        events.push(VadEvent::EndOfTurn {
+                            at_ms: Self::ms(self.pos),
+                        });
+                    }
+                }
                 if !is_speech {
                     // Track the floor only outside speech, rising slowly and falling fast.
                     let a = if db < self.floor_db { 0.3 } else { 0.02 };
@@ -196,10 +290,15 @@ impl Endpointer {
                     events.push(VadEvent::SpeechStart {
                         start_ms: Self::ms(speech_start),
                     });
+                    self.turn_open = None;
                     self.utt = Some(Utterance {
                         start_sample,
                         samples,
                         last_speech_end: self.pos,
+                        last_voice_end: self.pos,
+                        settled_to: start_sample,
+                        paused: false,
+                        peak_db: db,
                     });
                 }
             }
@@ -212,10 +311,13 @@ impl Endpointer {
         };
         let post = Self::samples_for(self.cfg.post_roll_ms) as u64;
         let end = (u.last_speech_end + post).min(u.start_sample + u.samples.len() as u64);
+        let voiced_end = (u.last_voice_end + post).min(end);
         u.samples.truncate((end - u.start_sample) as usize);
+        self.turn_open = Some(u.last_speech_end);
         events.push(VadEvent::SpeechEnd {
             start_ms: Self::ms(u.start_sample),
             end_ms: Self::ms(end),
+            voiced_end_ms: Self::ms(voiced_end),
             samples: u.samples,
         });
     }
@@ -247,16 +349,30 @@ mod tests {
         ep.push(&vec![0.0; 16_000], &mut ev);
         ep.push(&tone(1_500, 0.3), &mut ev);
         ep.push(&vec![0.0; 16_000], &mut ev);
-        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev.len(), 3, "{ev:?}");
         assert_eq!(ev[0], VadEvent::SpeechStart { start_ms: 1_000 });
-        match &ev[1] {
+        // The pause settles everything said: the same audio the utterance ends with.
+        match (&ev[1], &ev[2]) {
+            (
+                VadEvent::Pause {
+                    start_ms: 760,
+                    end_ms: 2_700,
+                    samples: a,
+                },
+                VadEvent::SpeechEnd { samples: b, .. },
+            ) => assert_eq!(a, b),
+            other => panic!("{other:?}"),
+        }
+        match &ev[2] {
             VadEvent::SpeechEnd {
                 start_ms,
                 end_ms,
+                voiced_end_ms,
                 samples,
             } => {
                 assert_eq!(*start_ms, 760);
                 assert_eq!(*end_ms, 2_700);
+                assert_eq!(*voiced_end_ms, 2_700);
                 assert_eq!(samples.len() as u64, (end_ms - start_ms) * 16);
             }
             other => panic!("{other:?}"),
@@ -297,5 +413,132 @@ mod tests {
             .filter(|e| matches!(e, VadEvent::SpeechEnd { .. }))
             .count();
         assert!(ends >= 2, "{ev:?}");
+    }
+
+    fn kinds(ev: &[VadEvent]) -> Vec<&'static str> {
+        ev.iter()
+            .map(|e| match e {
+                VadEvent::SpeechStart { .. } => "start",
+                VadEvent::SpeechEnd { .. } => "end",
+                VadEvent::Pause { .. } => "pause",
+                VadEvent::EndOfTurn { .. } => "turn",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pauses_settle_pieces_and_the_utterance_stays_open() {
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000 * 3 / 10], &mut ev); // 300 ms: a pause, not an end
+        assert_eq!(ep.trailing_silence_ms(), 300);
+        ep.push(&tone(1_200, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000 * 3 / 10], &mut ev);
+        ep.push(&tone(500, 0.3), &mut ev); // too short after the last pause to settle
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        assert_eq!(
+            kinds(&ev),
+            ["start", "pause", "pause", "end"],
+            "{:?}",
+            kinds(&ev)
+        );
+        let ends: Vec<(u64, usize)> = ev
+            .iter()
+            .filter_map(|e| match e {
+                VadEvent::Pause {
+                    start_ms,
+                    end_ms,
+                    samples,
+                } => {
+                    assert_eq!(*start_ms, 760);
+                    assert_eq!(samples.len() as u64, (end_ms - start_ms) * 16);
+                    Some((*end_ms, samples.len()))
+                }
+                _ => None,
+            })
+            .collect();
+        // Each pause ends 200 ms (post-roll) after its speech.
+        assert_eq!(ends[0].0, 2_700);
+        assert_eq!(ends[1].0, 2_500 + 300 + 1_200 + 200);
+    }
+
+    #[test]
+    fn pauses_can_be_turned_off() {
+        let cfg = VadConfig {
+            pause_ms: 0,
+            ..VadConfig::default()
+        };
+        let mut ep = Endpointer::new(cfg);
+        let mut ev = Vec::new();
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000 * 3 / 10], &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.flush(&mut ev);
+        assert_eq!(kinds(&ev), ["start", "end", "turn"], "{:?}", kinds(&ev));
+    }
+
+    #[test]
+    fn the_turn_ends_after_a_longer_silence_unless_speech_comes_back() {
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        // Bursts too short for a pause to settle anything.
+        ep.push(&tone(400, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000], &mut ev); // utterance over, turn not yet
+        ep.push(&tone(400, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000 * 2], &mut ev);
+        assert_eq!(
+            kinds(&ev),
+            ["start", "end", "start", "end", "turn"],
+            "{:?}",
+            kinds(&ev)
+        );
+        match ev.last() {
+            // 1 200 ms after the second burst's last speech frame.
+            Some(VadEvent::EndOfTurn { at_ms }) => assert_eq!(*at_ms, 400 + 1_000 + 400 + 1_200),
+            _ => panic!("{:?}", kinds(&ev)),
+        }
+        // Once over, nothing more until someone speaks.
+        ev.clear();
+        ep.push(&vec![0.0; 16_000 * 3], &mut ev);
+        ep.flush(&mut ev);
+        assert!(ev.is_empty(), "{:?}", kinds(&ev));
+    }
+
+    #[test]
+    fn pauses_over_room_noise_are_heard_relative_to_the_speaker() {
+        // Silence, then speech whose pauses hold a steady hum 30 dB down (a crowd, a room):
+        // louder than the floor measured before the speaker began, far below their voice.
+        let hum = |ms: u32| -> Vec<f32> {
+            let n = crate::SAMPLE_RATE as usize * ms as usize / 1000;
+            (0..n).map(|i| (i as f32 * 0.05).sin() * 0.01).collect()
+        };
+        let mut ep = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&hum(400), &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        assert_eq!(
+            kinds(&ev),
+            ["start", "pause", "pause", "end"],
+            "{:?}",
+            kinds(&ev)
+        );
+        // Without the relative test the hum counts as speech: one piece, settled at the end.
+        let cfg = VadConfig {
+            pause_drop_db: 1_000.0,
+            ..VadConfig::default()
+        };
+        let mut ep = Endpointer::new(cfg);
+        let mut ev = Vec::new();
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&hum(400), &mut ev);
+        ep.push(&tone(1_500, 0.3), &mut ev);
+        ep.push(&vec![0.0; 16_000], &mut ev);
+        assert_eq!(kinds(&ev), ["start", "pause", "end"], "{:?}", kinds(&ev));
     }
 }

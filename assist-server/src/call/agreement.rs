@@ -79,6 +79,17 @@ impl Agreement {
         }
     }
 
+    /// Commits the audio up to `end_ms` (from the utterance start) after it was decoded as a
+    /// final of its own (a pause settled it); `emitted` tells whether that final was sent
+    /// (under the current [`Self::part_id`]) or had nothing to say.
+    pub fn settle(&mut self, end_ms: u64, emitted: bool) {
+        self.committed_ms = self.committed_ms.max(end_ms);
+        if emitted {
+            self.parts += 1;
+        }
+        self.prev.clear();
+    }
+
     /// Takes a partial over the uncommitted audio (`segments` relative to its start,
     /// `audio_ms` long). Returns the partial's stability (the share of its words the previous
     /// partial agreed on) and what it commits, if anything.
@@ -192,6 +203,22 @@ mod tests {
         // A new utterance starts over.
         a.follow("agent-2");
         assert_eq!((a.offset_ms(), a.part_id().as_str()), (0, "agent-2"));
+    }
+
+    #[test]
+    fn settled_pieces_move_the_offset_and_number_the_parts() {
+        let mut a = Agreement::default();
+        a.follow("agent-4");
+        a.on_partial(&[seg(0, 1_000, "So the plan")], 1_200);
+        // A pause settled the first 2.5 s and its final was sent as "agent-4".
+        a.settle(2_500, true);
+        assert_eq!((a.offset_ms(), a.part_id().as_str()), (2_500, "agent-4.2"));
+        // The earlier partial is forgotten: the next one has nothing to agree with.
+        let (st, c) = a.on_partial(&[seg(0, 1_000, "So the plan")], 1_200);
+        assert_eq!((st, c), (0.0, None));
+        // A settled piece with nothing in it moves the offset but not the numbering.
+        a.settle(4_000, false);
+        assert_eq!((a.offset_ms(), a.part_id().as_str()), (4_000, "agent-4.2"));
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! One audio channel of a call (one party): resample to 16 kHz, endpoint with VAD, and hand
 //! utterances to a per-channel recognition task that emits partial and final transcripts in
 //! order, prompting the recognizer with the tenant's phrase hints and the channel's last
-//! words. The job queue is bounded: finals wait for room (back-pressure on the client's
-//! stream), partials are dropped when the channel is behind.
+//! words. A short pause inside an utterance settles what was said before it: that audio is
+//! decoded as a final at once, while the speaker may go on, so the final of a turn is not
+//! late by the endpointer's silence plus a whole-turn decode. The job queue is bounded:
+//! finals wait for room (back-pressure on the client's stream), partials and pause pieces
+//! are dropped when the channel is behind (the utterance's final covers them).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -25,11 +28,52 @@ use crate::metrics::{self, Stage};
 const JOB_QUEUE: usize = 8;
 /// Partials start once an utterance has this much audio.
 const MIN_PARTIAL_MS: u64 = 1_000;
+/// No partial while the speaker has been silent this long (a pause piece or the final is
+/// about to be decoded; a partial in its way would only delay it).
+const PARTIAL_QUIET_MS: u64 = 100;
 
+/// A recognition job; `samples` is always the utterance's audio from its start.
 #[derive(Debug)]
 enum Job {
-    Partial { utt: Utt, samples: Vec<f32> },
-    Final { utt: Utt, samples: Vec<f32> },
+    Partial {
+        utt: Utt,
+        samples: Vec<f32>,
+    },
+    /// Audio up to a pause inside the utterance, decoded as a final piece.
+    Piece {
+        utt: Utt,
+        samples: Vec<f32>,
+    },
+    /// The utterance's audio; past `voiced_end_ms` only sound far below the speaker's level.
+    Final {
+        utt: Utt,
+        samples: Vec<f32>,
+        voiced_end_ms: u64,
+    },
+}
+
+/// A pause piece is sent as a final at once when it has this much new audio (Whisper decodes
+/// a phrase of 5 s as well as the whole utterance; a 1-2 s one it can garble without the
+/// words around it). A shorter piece waits: it is the utterance's final if the utterance
+/// ends at that pause.
+const COMMIT_PIECE_MS: u64 = 5_000;
+
+/// A pause piece decoded but not sent.
+#[derive(Debug)]
+struct Pending {
+    id: String,
+    /// Committed audio of the utterance when it was decoded (ms).
+    offset_ms: u64,
+    /// Its end, call time (ms).
+    end_ms: u64,
+    out: AsrOutput,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Partial,
+    Piece,
+    Final,
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +195,7 @@ impl ChannelInput {
                 VadEvent::SpeechEnd {
                     start_ms,
                     end_ms,
+                    voiced_end_ms,
                     samples,
                 } => {
                     let id = match self.current.take() {
@@ -166,9 +211,33 @@ impl ChannelInput {
                         end_ms,
                     };
                     // Waits for room: a channel that is behind slows the client down.
-                    if self.jobs.send(Job::Final { utt, samples }).await.is_err() {
+                    let job = Job::Final {
+                        utt,
+                        samples,
+                        voiced_end_ms,
+                    };
+                    if self.jobs.send(job).await.is_err() {
                         return Err(ClientGone);
                     }
+                }
+                VadEvent::Pause {
+                    start_ms,
+                    end_ms,
+                    samples,
+                } => {
+                    if let Some((id, _)) = &self.current {
+                        let utt = Utt {
+                            id: id.clone(),
+                            start_ms,
+                            end_ms,
+                        };
+                        // Behind already: the utterance's final will cover this audio.
+                        let _ = self.jobs.try_send(Job::Piece { utt, samples });
+                    }
+                }
+                VadEvent::EndOfTurn { at_ms } => {
+                    self.speech_event(sink, at_ms, pb::SpeechEventType::EndOfTurn)
+                        .await?;
                 }
             }
         }
@@ -184,7 +253,9 @@ impl ChannelInput {
             return;
         };
         let len_ms = audio.len() as u64 * 1000 / callassist_inference::SAMPLE_RATE as u64;
-        if len_ms < MIN_PARTIAL_MS || len_ms < self.last_partial_len_ms + self.s.partial_interval_ms
+        if len_ms < MIN_PARTIAL_MS
+            || len_ms < self.last_partial_len_ms + self.s.partial_interval_ms
+            || self.endpointer.trailing_silence_ms() >= PARTIAL_QUIET_MS
         {
             return;
         }
@@ -221,7 +292,8 @@ impl ChannelInput {
 
 /// Runs the channel's recognition jobs in order and emits their transcripts. Partials go
 /// through local agreement ([`Agreement`]): what two partials agree on, clear of the audio's
-/// edge, is sent as a final at once and later decodes start after it.
+/// edge, is sent as a final at once and later decodes start after it. A pause piece is sent
+/// as a final too, and later decodes start after it the same way.
 async fn recognize_loop(
     mut rx: mpsc::Receiver<Job>,
     asr: AsrPool,
@@ -232,13 +304,20 @@ async fn recognize_loop(
     // The channel's last trusted final, the decoder's context for the next utterance.
     let mut context = String::new();
     let mut agree = Agreement::default();
+    let mut pending: Option<Pending> = None;
     while let Some(job) = rx.recv().await {
-        let (utt, samples, is_final) = match job {
+        let (utt, samples, kind, voiced_end_ms) = match job {
             // A stale partial: something newer is already waiting.
             Job::Partial { .. } if !rx.is_empty() => continue,
-            Job::Partial { utt, samples } => (utt, samples, false),
-            Job::Final { utt, samples } => (utt, samples, true),
+            Job::Partial { utt, samples } => (utt, samples, Kind::Partial, None),
+            Job::Piece { utt, samples } => (utt, samples, Kind::Piece, None),
+            Job::Final {
+                utt,
+                samples,
+                voiced_end_ms,
+            } => (utt, samples, Kind::Final, Some(voiced_end_ms)),
         };
+        let is_final = kind != Kind::Partial;
         agree.follow(&utt.id);
         // Decode only what is not committed yet.
         let offset = agree.offset_ms();
@@ -252,7 +331,17 @@ async fn recognize_loop(
         };
         let audio_ms = samples.len() as u64 * 1000 / callassist_inference::SAMPLE_RATE as u64;
         let audio = utterance_audio(&samples);
-        let out = if samples.len() < callassist_inference::SAMPLE_RATE as usize / 5 {
+        // The final of an utterance that ended at a pause already decoded: no second decode.
+        let ready = pending.take_if(|p| {
+            voiced_end_ms == Some(p.end_ms) && p.id == utt.id && p.offset_ms == offset
+        });
+        if kind == Kind::Final {
+            // Spoken on after the pause: that decode is stale.
+            pending = None;
+        }
+        let out = if let Some(p) = ready {
+            Ok(p.out)
+        } else if samples.len() < callassist_inference::SAMPLE_RATE as usize / 5 {
             // Under 0.2 s left after the committed part: nothing more was said.
             Ok(AsrOutput::default())
         } else {
@@ -316,8 +405,21 @@ async fn recognize_loop(
             }
             continue;
         }
+        if kind == Kind::Piece && audio_ms < COMMIT_PIECE_MS {
+            pending = Some(Pending {
+                id: utt.id.clone(),
+                offset_ms: offset,
+                end_ms: utt.end_ms,
+                out,
+            });
+            continue;
+        }
         let shown_before = partial_shown.remove(&part.id);
-        if out.text.is_empty() && !shown_before {
+        let emit = !out.text.is_empty() || shown_before;
+        if kind == Kind::Piece {
+            agree.settle(offset + audio_ms, emit);
+        }
+        if !emit {
             continue;
         }
         context = trusted_context(&out);

@@ -263,6 +263,8 @@ impl Session {
                     partial_interval_ms: state.cfg.partial_interval_ms,
                     vad: VadConfig {
                         end_silence_ms: state.cfg.end_silence_ms,
+                        pause_ms: state.cfg.pause_ms,
+                        end_of_turn_ms: state.cfg.end_of_turn_ms,
                         ..VadConfig::default()
                     },
                     phrase_hints: phrase_hints.clone(),

@@ -7,8 +7,12 @@
 //!
 //! ```text
 //! cargo run --release -p callassist-benches --bin call-load -- --calls 1,2,4 --seconds 120 \
-//!     --asr-model tiny.en [--warmup-secs 30] [--server-arg --asr-workers --server-arg 2]
+//!     --asr-model tiny.en [--warmup-secs 30] [--server-arg --asr-workers --server-arg 2] \
+//!     [--show-late 1.0]
 //! ```
+//!
+//! `--show-late S` prints every counted final whose lag exceeds S seconds (call, utterance id,
+//! audio span, lag), to see which utterances make the tail.
 
 mod conversation;
 mod procfs;
@@ -29,6 +33,9 @@ use server::ServerProcess;
 
 /// Audio per frame.
 const FRAME_MS: u64 = 20;
+
+/// `--show-late`: finals later than this (seconds) are printed.
+static SHOW_LATE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
 
 #[derive(Debug, Default)]
 struct CallStats {
@@ -147,7 +154,18 @@ async fn run_call(
         let lag = now.as_secs_f64() - msg.audio_ms as f64 / 1000.0;
         let counted = Duration::from_millis(msg.audio_ms) >= warmup;
         match msg.event {
-            Some(Event::Transcript(t)) if t.is_final && counted => stats.final_lags.push(lag),
+            Some(Event::Transcript(t)) if t.is_final && counted => {
+                if SHOW_LATE.get().is_some_and(|s| lag > *s) {
+                    println!(
+                        "  late: call {index} {} {:.2}-{:.2} s lag {lag:.2} s {:?}",
+                        t.utterance_id,
+                        t.start_ms as f64 / 1e3,
+                        t.end_ms as f64 / 1e3,
+                        t.text.chars().take(40).collect::<String>()
+                    );
+                }
+                stats.final_lags.push(lag)
+            }
             Some(Event::Speech(s))
                 if s.r#type == pb::SpeechEventType::SpeechEnd as i32 && counted =>
             {
@@ -289,6 +307,9 @@ fn main() -> anyhow::Result<()> {
             "--warmup-secs" => warmup = value()?.parse()?,
             "--asr-model" => model = value()?,
             "--server-arg" => server_args.push(value()?),
+            "--show-late" => {
+                let _ = SHOW_LATE.set(value()?.parse()?);
+            }
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
