@@ -4,8 +4,7 @@
 
 mod common;
 
-use callassist_client::call::{CallOptions, stream_wav};
-use callassist_client::pb::{Role, stream_call_response::Event};
+use callassist_client::pb::Role;
 use callassist_inference::text_metrics::word_error_rate;
 use callassist_server::config::AsrBackend;
 use callassist_server::{AppState, ServerConfig};
@@ -28,10 +27,7 @@ fn state(backend: &str) -> AppState {
         "--drain-secs",
         "5",
     ];
-    let cfg = Serve::parse_from(args).cfg;
-    let home = callassist_models::ModelHome::from_env();
-    let pool = callassist_server::load_asr_pool(&cfg, &home).unwrap();
-    AppState::new(cfg, pool)
+    real_state(Serve::parse_from(args).cfg)
 }
 
 #[test]
@@ -70,24 +66,12 @@ async fn both_backends_transcribe_the_customer_and_nothing_on_silence() {
             server.state.asr.name()
         );
         let client = server.client().await;
-        let events = collect(
-            stream_wav(&client, &jfk_8k_mulaw_stereo(), &CallOptions::default())
-                .await
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-        let customer = finals(&events, Role::Customer);
-        let text: Vec<&str> = customer.iter().map(|t| t.text.as_str()).collect();
-        let text = text.join(" ");
+        let events = stream_jfk_call(&client).await;
+        let text = joined_text(&finals(&events, Role::Customer));
         let wer = word_error_rate(callassist_models::JFK_TRANSCRIPT, &text);
         println!("{backend}: {text:?} (WER {wer:.3})");
         assert!(wer <= 0.10, "{backend}: WER {wer} for {text:?}");
-        let agent = events.iter().any(|e| match &e.event {
-            Some(Event::Transcript(t)) => t.role == Role::Agent as i32,
-            Some(Event::Speech(s)) => s.role == Role::Agent as i32,
-            _ => false,
-        });
+        let agent = any_speech_from(&events, Role::Agent);
         assert!(!agent, "{backend}: agent channel produced events");
         server.stop().await.unwrap();
     }

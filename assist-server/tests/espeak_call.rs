@@ -11,10 +11,7 @@ mod common;
 use std::process::Command;
 
 use callassist_client::wav::WavAudio;
-use callassist_inference::audio::linear_to_mulaw;
-use callassist_inference::embed::{E5Embedder, EmbedPool};
 use callassist_proto::v1::AudioEncoding;
-use callassist_server::knowledge::Knowledge;
 use common::TestServer;
 
 /// (agent?, words): short, plain sentences that carry the rule phrases and stage signals.
@@ -51,10 +48,6 @@ fn speak(text: &str, voice: &str, dir: &std::path::Path, n: usize) -> Vec<f32> {
     )
 }
 
-fn mulaw(x: f32) -> u8 {
-    linear_to_mulaw((x * 32767.0).clamp(-32768.0, 32767.0) as i16)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synthesised_stereo_call_yields_risk_and_stage_events() {
     let dir = tempfile::tempdir().unwrap();
@@ -74,27 +67,11 @@ async fn synthesised_stereo_call_yields_risk_and_stage_events() {
         talk.extend_from_slice(&pause);
         quiet.extend_from_slice(&pause);
     }
-    let data = agent
-        .iter()
-        .zip(&customer)
-        .flat_map(|(a, c)| [mulaw(*a), mulaw(*c)])
-        .collect();
-    let wav = WavAudio {
-        encoding: AudioEncoding::Mulaw,
-        sample_rate: 8_000,
-        channels: 2,
-        data,
-    };
+    let wav = common::telephony_call(&agent, &customer);
     let wav_path = dir.path().join("call.wav");
     std::fs::write(&wav_path, wav.to_wav_bytes()).unwrap();
 
-    let home = callassist_models::ModelHome::from_env();
-    let e5 = E5Embedder::load(&callassist_models::e5_small_file(&home).unwrap()).unwrap();
-    let kb = Knowledge::open(
-        &dir.path().join("kb"),
-        EmbedPool::new(vec![Box::new(e5)], 8),
-    )
-    .unwrap();
+    let kb = common::e5_knowledge(&dir.path().join("kb"));
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../knowledge/packs");
     let pack = callassist_client::packs::archive_bytes(&root.join("b2b-saas"))
         .unwrap()

@@ -9,12 +9,9 @@ mod common;
 use std::path::Path;
 
 use callassist_client::pb::{self, stream_call_request::Request, stream_call_response::Event};
-use callassist_inference::embed::EmbedPool;
-use callassist_inference::embed::e5::E5Embedder;
 use callassist_inference::llm::{LlmOptions, LlmPool};
-use callassist_models::{Asset, ModelHome};
+use callassist_models::Asset;
 use callassist_server::assist::compose::Composer;
-use callassist_server::knowledge::Knowledge;
 use common::TestServer;
 
 const TENANT: &str = "acme";
@@ -32,10 +29,8 @@ fn text(role: pb::Role, t: &str) -> pb::StreamCallRequest {
 
 /// Runs a short sales call on a server with `pack_dir` uploaded for the tenant.
 async fn call_with_pack(pack_dir: &Path) -> (Vec<pb::StreamCallResponse>, Vec<String>) {
-    let home = ModelHome::from_env();
-    let e5 = E5Embedder::load(&callassist_models::e5_small_file(&home).unwrap()).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let kb = Knowledge::open(data.path(), EmbedPool::new(vec![Box::new(e5)], 8)).unwrap();
+    let kb = common::e5_knowledge(data.path());
     let bytes = callassist_client::packs::archive_bytes(pack_dir).unwrap().0;
     kb.upload(TENANT, bytes).await.unwrap();
     // SmolLM2 (the CI model); CALLASSIST_TEST_LLM=qwen runs the same checks on Qwen2.5.
@@ -43,7 +38,7 @@ async fn call_with_pack(pack_dir: &Path) -> (Vec<pb::StreamCallResponse>, Vec<St
         Ok("qwen") => Asset::LlmQwen05,
         _ => Asset::LlmSmolLm2,
     };
-    let gguf = callassist_models::llm_file(&home, asset).unwrap();
+    let gguf = callassist_models::llm_file(&common::home(), asset).unwrap();
     let composer = Composer {
         pool: LlmPool::load(&gguf, &LlmOptions::default(), 1, 4).unwrap(),
         suggestion_tokens: 48,

@@ -6,8 +6,7 @@ mod common;
 
 use callassist_client::call::{CallOptions, audio_requests};
 use callassist_client::wav::WavAudio;
-use callassist_inference::audio::linear_to_mulaw;
-use callassist_proto::v1::{AudioEncoding, stream_call_response::Event};
+use callassist_proto::v1::stream_call_response::Event;
 use common::TestServer;
 
 /// A small deterministic generator (xorshift) for uniform noise in [-1, 1).
@@ -21,23 +20,18 @@ fn noise(state: &mut u64) -> f32 {
 fn call(noise_amplitude: f32) -> WavAudio {
     let rate = 8_000;
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut data = Vec::new();
+    let (mut agent, mut customer) = (Vec::new(), Vec::new());
     for i in 0..rate * 120 {
-        for _channel in 0..2 {
+        for channel in [&mut agent, &mut customer] {
             let x = if i < rate * 60 {
                 0.0
             } else {
                 noise(&mut state) * noise_amplitude
             };
-            data.push(linear_to_mulaw((x * 32767.0) as i16));
+            channel.push(x);
         }
     }
-    WavAudio {
-        encoding: AudioEncoding::Mulaw,
-        sample_rate: rate as u32,
-        channels: 2,
-        data,
-    }
+    common::telephony_call(&agent, &customer)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

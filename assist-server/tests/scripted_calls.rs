@@ -9,9 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use callassist_client::call::{CallOptions, parse_script, text_requests};
-use callassist_inference::embed::{E5Embedder, EmbedPool};
 use callassist_proto::v1::{self as pb, stream_call_response::Event};
-use callassist_server::knowledge::Knowledge;
 use common::TestServer;
 
 #[derive(serde::Deserialize)]
@@ -59,10 +57,8 @@ fn line_of(utterance_id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripted_calls_give_exactly_the_expected_events() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let home = callassist_models::ModelHome::from_env();
-    let e5 = E5Embedder::load(&callassist_models::e5_small_file(&home).unwrap()).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let kb = Knowledge::open(data.path(), EmbedPool::new(vec![Box::new(e5)], 8)).unwrap();
+    let kb = common::e5_knowledge(data.path());
     for (id, dir) in PACKS {
         let bytes =
             callassist_client::packs::archive_bytes(&root.join("../knowledge/packs").join(dir))

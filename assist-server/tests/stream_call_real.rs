@@ -3,7 +3,6 @@
 
 mod common;
 
-use callassist_client::call::{CallOptions, stream_wav};
 use callassist_client::pb::{Role, stream_call_response::Event};
 use callassist_inference::text_metrics::word_error_rate;
 use common::*;
@@ -12,28 +11,16 @@ use common::*;
 async fn telephony_stereo_call_transcribes_the_customer_and_nothing_on_silence() {
     let server = TestServer::start(tiny_state()).await;
     let client = server.client().await;
-    let audio = jfk_8k_mulaw_stereo();
-    let events = collect(
-        stream_wav(&client, &audio, &CallOptions::default())
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let events = stream_jfk_call(&client).await;
 
     let customer = finals(&events, Role::Customer);
-    let text: Vec<&str> = customer.iter().map(|t| t.text.as_str()).collect();
-    let text = text.join(" ");
+    let text = joined_text(&customer);
     let wer = word_error_rate(callassist_models::JFK_TRANSCRIPT, &text);
     println!("customer: {text:?} (WER {wer:.3})");
     assert!(wer <= 0.10, "WER {wer} for {text:?}");
 
     // Nothing at all from the silent agent channel: no transcript, partial or final.
-    let agent_text = events.iter().any(|e| match &e.event {
-        Some(Event::Transcript(t)) => t.role == Role::Agent as i32,
-        Some(Event::Speech(s)) => s.role == Role::Agent as i32,
-        _ => false,
-    });
+    let agent_text = any_speech_from(&events, Role::Agent);
     assert!(!agent_text, "agent channel produced events");
 
     // Events are numbered 1..n in order and end with `end` carrying the totals.

@@ -3,39 +3,26 @@
 //! an English sentence with a phrase-hint prompt. Output must be Simplified Chinese with a
 //! character error rate of at most 15%.
 
-use callassist_inference::asr::whisper::WhisperRecognizer;
-use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
-use callassist_inference::asr::{AsrPool, AsrRequest, Recognizer};
-use callassist_inference::audio::StreamResampler;
-use callassist_inference::text_metrics::{char_error_rate, word_error_rate};
-use callassist_models::{Asset, ModelHome};
+mod common;
 
+use callassist_inference::asr::whispercpp::WhisperCppOptions;
+use callassist_inference::asr::{AsrPool, AsrRequest, Recognizer};
+use callassist_inference::text_metrics::{char_error_rate, word_error_rate};
+use callassist_models::Asset;
+
+/// A 24 kHz PCM16 clip (F5-TTS's examples), resampled to 16 kHz as the server does.
 fn read_24k_as_16k(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    let pos = bytes.windows(4).position(|w| w == b"data").unwrap();
-    let pcm: Vec<f32> = bytes[pos + 8..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect();
-    let mut rs = StreamResampler::new(24_000).unwrap();
-    let mut out = Vec::new();
-    rs.push(&pcm, &mut out);
-    rs.flush(&mut out);
-    out
+    common::to_16k(&common::read_pcm16_wav(path), 24_000)
 }
 
 fn base_pool() -> AsrPool {
-    let home = ModelHome::from_env();
-    let files = callassist_models::whisper_files(&home, Asset::WhisperBase).unwrap();
-    let rec: Box<dyn Recognizer> = Box::new(WhisperRecognizer::load(&files).unwrap());
+    let rec: Box<dyn Recognizer> = Box::new(common::candle(Asset::WhisperBase));
     AsrPool::new(vec![rec], 4)
 }
 
 /// Base on whisper.cpp (the same weights converted to ggml).
 fn base_cpp_pool() -> AsrPool {
-    let home = ModelHome::from_env();
-    let path = callassist_models::whisper_ggml_file(&home, Asset::WhisperBase).unwrap();
-    let rec = WhisperCppRecognizer::load(&path, WhisperCppOptions::default()).unwrap();
+    let rec = common::whispercpp(Asset::WhisperBase, WhisperCppOptions::default());
     AsrPool::new(vec![Box::new(rec) as Box<dyn Recognizer>], 4)
 }
 
@@ -47,8 +34,7 @@ fn assert_simplified(text: &str) {
 
 #[tokio::test]
 async fn base_transcribes_mandarin_in_simplified_characters() {
-    let home = ModelHome::from_env();
-    let samples = read_24k_as_16k(&callassist_models::mandarin_clip(&home).unwrap());
+    let samples = read_24k_as_16k(&callassist_models::mandarin_clip(&common::home()).unwrap());
     let reference = callassist_models::MANDARIN_TRANSCRIPT;
     for (pool, language) in [
         (base_pool(), None),
@@ -84,8 +70,7 @@ async fn base_transcribes_mandarin_in_simplified_characters() {
 
 #[tokio::test]
 async fn a_phrase_hint_prompt_keeps_english_accurate() {
-    let home = ModelHome::from_env();
-    let samples = read_24k_as_16k(&callassist_models::english_f5_clip(&home).unwrap());
+    let samples = read_24k_as_16k(&callassist_models::english_f5_clip(&common::home()).unwrap());
     let pool = base_pool();
     let reference = callassist_models::ENGLISH_F5_TRANSCRIPT;
     for prompt in [

@@ -1,35 +1,24 @@
 //! Real-model tests: Whisper tiny.en (fetched into the model cache on first use) on jfk.wav
 //! and silence, through the worker pool as the server uses it.
 
+mod common;
+
 use callassist_inference::asr::whisper::WhisperRecognizer;
 use callassist_inference::asr::{AsrPool, AsrRequest, Recognizer};
 use callassist_inference::text_metrics::word_error_rate;
-use callassist_models::{Asset, JFK_TRANSCRIPT, ModelHome};
-
-fn read_pcm16_wav(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    // jfk.wav is canonical 16 kHz mono PCM16: find the data chunk.
-    let pos = bytes.windows(4).position(|w| w == b"data").unwrap();
-    bytes[pos + 8..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
-}
+use callassist_models::{Asset, JFK_TRANSCRIPT};
+use common::jfk;
 
 fn tiny() -> WhisperRecognizer {
-    let home = ModelHome::from_env();
-    let files = callassist_models::whisper_files(&home, Asset::WhisperTinyEn).unwrap();
-    WhisperRecognizer::load(&files).unwrap()
+    common::candle(Asset::WhisperTinyEn)
 }
 
 #[test]
 fn tiny_en_transcribes_jfk_exactly_with_timestamps() {
-    let home = ModelHome::from_env();
-    let samples = read_pcm16_wav(&callassist_models::jfk_wav(&home).unwrap());
     let mut rec = tiny();
     let out = rec
         .transcribe(&AsrRequest {
-            samples,
+            samples: jfk(),
             ..Default::default()
         })
         .unwrap();
@@ -58,10 +47,7 @@ fn tiny_en_transcribes_jfk_exactly_with_timestamps() {
 #[test]
 fn silence_and_faint_hum_give_no_text() {
     let mut rec = tiny();
-    let hum: Vec<f32> = (0..16_000 * 3)
-        .map(|i| (i as f32 * 0.05).sin() * 0.02)
-        .collect();
-    for samples in [vec![0.0; 16_000 * 3], hum] {
+    for samples in common::silence_and_faint_hum() {
         let out = rec
             .transcribe(&AsrRequest {
                 samples,
@@ -75,11 +61,9 @@ fn silence_and_faint_hum_give_no_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_serves_async_callers_from_a_worker_thread() {
     let pool = AsrPool::new(vec![Box::new(tiny())], 4);
-    let home = ModelHome::from_env();
-    let samples = read_pcm16_wav(&callassist_models::jfk_wav(&home).unwrap());
     let out = pool
         .transcribe(AsrRequest {
-            samples,
+            samples: jfk(),
             ..Default::default()
         })
         .await

@@ -4,39 +4,21 @@
 //! language detection on the multilingual base model, and the worker pool (Mandarin:
 //! `mandarin_real.rs`).
 
-use callassist_inference::asr::whisper::{EncoderWindow, WhisperRecognizer};
+mod common;
+
+use callassist_inference::asr::whisper::EncoderWindow;
 use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
 use callassist_inference::asr::{AsrPool, AsrRequest, Recognizer};
 use callassist_inference::text_metrics::word_error_rate;
-use callassist_models::{Asset, JFK_TRANSCRIPT, ModelHome};
+use callassist_models::{Asset, JFK_TRANSCRIPT};
+use common::{jfk, read_pcm16_wav};
 
 /// What tiny.en says on jfk.wav (both backends): the reference words, without its commas.
 const TINY_EN_JFK: &str = "And so my fellow Americans ask not what your country can do for \
                            you ask what you can do for your country.";
 
-fn read_pcm16_wav(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    // jfk.wav is canonical 16 kHz mono PCM16: find the data chunk.
-    let pos = bytes.windows(4).position(|w| w == b"data").unwrap();
-    bytes[pos + 8..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
-}
-
-fn jfk() -> Vec<f32> {
-    let home = ModelHome::from_env();
-    read_pcm16_wav(&callassist_models::jfk_wav(&home).unwrap())
-}
-
-fn load(asset: Asset, opts: WhisperCppOptions) -> WhisperCppRecognizer {
-    let home = ModelHome::from_env();
-    let path = callassist_models::whisper_ggml_file(&home, asset).unwrap();
-    WhisperCppRecognizer::load(&path, opts).unwrap()
-}
-
 fn tiny() -> WhisperCppRecognizer {
-    load(Asset::WhisperTinyEn, WhisperCppOptions::default())
+    common::whispercpp(Asset::WhisperTinyEn, WhisperCppOptions::default())
 }
 
 #[test]
@@ -78,7 +60,7 @@ fn tiny_en_transcribes_jfk_exactly_with_segment_times() {
 
 #[test]
 fn full_encoder_window_gives_the_same_text() {
-    let mut rec = load(
+    let mut rec = common::whispercpp(
         Asset::WhisperTinyEn,
         WhisperCppOptions {
             window: EncoderWindow::Full,
@@ -96,9 +78,7 @@ fn full_encoder_window_gives_the_same_text() {
 
 #[test]
 fn candle_backend_on_the_same_weights_agrees() {
-    let home = ModelHome::from_env();
-    let files = callassist_models::whisper_files(&home, Asset::WhisperTinyEn).unwrap();
-    let mut candle = WhisperRecognizer::load(&files).unwrap();
+    let mut candle = common::candle(Asset::WhisperTinyEn);
     let req = AsrRequest {
         samples: jfk(),
         ..Default::default()
@@ -139,10 +119,7 @@ fn a_previous_text_prompt_keeps_the_transcript() {
 #[test]
 fn silence_and_faint_hum_give_no_text() {
     let mut rec = tiny();
-    let hum: Vec<f32> = (0..16_000 * 3)
-        .map(|i| (i as f32 * 0.05).sin() * 0.02)
-        .collect();
-    for samples in [vec![0.0; 16_000 * 3], hum] {
+    for samples in common::silence_and_faint_hum() {
         for partial in [false, true] {
             let out = rec
                 .transcribe(&AsrRequest {
@@ -161,7 +138,7 @@ fn silence_and_faint_hum_give_no_text() {
 /// `x` (16 kHz) through a phone line: low-passed at 3.6 kHz, decimated to 8 kHz, mu-law
 /// coded, and resampled to 16 kHz as the server does.
 fn telephony(x: &[f32]) -> Vec<f32> {
-    use callassist_inference::audio::{StreamResampler, linear_to_mulaw, mulaw_to_linear};
+    use callassist_inference::audio::{linear_to_mulaw, mulaw_to_linear};
     use std::f32::consts::PI;
     const TAPS: usize = 63;
     let fc = 3_600.0 / 16_000.0;
@@ -187,11 +164,7 @@ fn telephony(x: &[f32]) -> Vec<f32> {
             mulaw_to_linear(coded) as f32 / 32768.0
         })
         .collect();
-    let mut r = StreamResampler::new(8_000).unwrap();
-    let mut out = Vec::new();
-    r.push(&narrow, &mut out);
-    r.flush(&mut out);
-    out
+    common::to_16k(&narrow, 8_000)
 }
 
 /// Over mu-law, greedy tiny.en repeats this LibriVox sentence until the token cap, and
@@ -199,8 +172,7 @@ fn telephony(x: &[f32]) -> Vec<f32> {
 /// repetition cut must leave the sentence once.
 #[test]
 fn a_greedy_loop_over_a_phone_line_is_cut_to_one_pass() {
-    let home = ModelHome::from_env();
-    let (path, reference) = callassist_models::librivox_clips(&home)
+    let (path, reference) = callassist_models::librivox_clips(&common::home())
         .unwrap()
         .into_iter()
         .find(|(p, _)| p.to_string_lossy().ends_with("0930.wav"))
@@ -219,7 +191,7 @@ fn a_greedy_loop_over_a_phone_line_is_cut_to_one_pass() {
 
 #[test]
 fn base_detects_english_and_follows_a_hint() {
-    let mut rec = load(Asset::WhisperBase, WhisperCppOptions::default());
+    let mut rec = common::whispercpp(Asset::WhisperBase, WhisperCppOptions::default());
     for language in [None, Some("en".to_string())] {
         let out = rec
             .transcribe(&AsrRequest {

@@ -1,15 +1,20 @@
 //! Shared helpers for the server's integration tests: start a server on 127.0.0.1:0 with a
-//! fake or real recognizer, make telephony test audio, and collect a call's events.
+//! fake or real recognizer (and the real e5 knowledge base), make telephony test audio (jfk.wav
+//! as an 8 kHz mu-law stereo call), stream it, and collect and read a call's events.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
+use callassist_client::call::CallOptions;
 use callassist_client::pb::{self, AudioEncoding, StreamCallResponse, stream_call_response::Event};
 use callassist_client::wav::WavAudio;
 use callassist_client::{Client, ClientError};
 use callassist_inference::asr::{AsrPool, Recognizer};
 use callassist_inference::audio::linear_to_mulaw;
+use callassist_inference::embed::{E5Embedder, EmbedPool};
 use callassist_inference::testing::FakeRecognizer;
+use callassist_models::ModelHome;
+use callassist_server::knowledge::Knowledge;
 use callassist_server::{AppState, ServerConfig};
 use tokio::sync::oneshot;
 
@@ -75,19 +80,37 @@ pub fn with_event_log(state: AppState, dir: &std::path::Path) -> AppState {
     state.with_event_log(log)
 }
 
+/// The model cache (`CALLASSIST_HOME` or the default), where assets are fetched on first use.
+pub fn home() -> ModelHome {
+    ModelHome::from_env()
+}
+
+/// A server state with the real recognizers `cfg` names (model and backend), from the cache.
+pub fn real_state(cfg: ServerConfig) -> AppState {
+    let pool = callassist_server::load_asr_pool(&cfg, &home()).unwrap();
+    AppState::new(cfg, pool)
+}
+
 /// A server state with the real Whisper tiny.en.
 pub fn tiny_state() -> AppState {
     let mut cfg = config();
     cfg.asr_model = callassist_server::AsrModel::TinyEn;
-    let home = callassist_models::ModelHome::from_env();
-    let pool = callassist_server::load_asr_pool(&cfg, &home).unwrap();
-    AppState::new(cfg, pool)
+    real_state(cfg)
+}
+
+/// The real e5-small embedder.
+pub fn e5() -> E5Embedder {
+    E5Embedder::load(&callassist_models::e5_small_file(&home()).unwrap()).unwrap()
+}
+
+/// A knowledge base at `dir` that embeds with the real e5-small.
+pub fn e5_knowledge(dir: &std::path::Path) -> Knowledge {
+    Knowledge::open(dir, EmbedPool::new(vec![Box::new(e5())], 8)).unwrap()
 }
 
 /// jfk.wav (16 kHz PCM16 mono) read with the client's WAV reader.
 pub fn jfk() -> WavAudio {
-    let home = callassist_models::ModelHome::from_env();
-    WavAudio::read(&callassist_models::jfk_wav(&home).unwrap()).unwrap()
+    WavAudio::read(&callassist_models::jfk_wav(&home()).unwrap()).unwrap()
 }
 
 pub fn pcm16_samples(a: &WavAudio) -> Vec<f32> {
@@ -119,23 +142,40 @@ pub fn resample(x: &[f32], from: usize, to: usize) -> Vec<f32> {
     out
 }
 
-/// jfk as a telephony call: 8 kHz mu-law stereo, silence on channel 0 (agent) and the speech
-/// on channel 1 (customer).
-pub fn jfk_8k_mulaw_stereo() -> WavAudio {
-    let speech = downsample_16k_to_8k(&pcm16_samples(&jfk()));
-    let mut data = Vec::with_capacity(speech.len() * 2);
-    for s in speech {
-        data.push(linear_to_mulaw(0));
-        data.push(linear_to_mulaw(
-            (s * 32767.0).clamp(-32768.0, 32767.0) as i16
-        ));
-    }
+/// A sample in [-1, 1] as a mu-law byte (out-of-range samples clipped).
+pub fn mulaw(x: f32) -> u8 {
+    linear_to_mulaw((x * 32767.0).clamp(-32768.0, 32767.0) as i16)
+}
+
+/// A telephony call: 8 kHz mu-law stereo, `agent` (8 kHz samples) on channel 0 and `customer`
+/// on channel 1; as long as the shorter of the two.
+pub fn telephony_call(agent: &[f32], customer: &[f32]) -> WavAudio {
     WavAudio {
         encoding: AudioEncoding::Mulaw,
         sample_rate: 8_000,
         channels: 2,
-        data,
+        data: agent
+            .iter()
+            .zip(customer)
+            .flat_map(|(a, c)| [mulaw(*a), mulaw(*c)])
+            .collect(),
     }
+}
+
+/// jfk as a telephony call: 8 kHz mu-law stereo, silence on channel 0 (agent) and the speech
+/// on channel 1 (customer).
+pub fn jfk_8k_mulaw_stereo() -> WavAudio {
+    let speech = downsample_16k_to_8k(&pcm16_samples(&jfk()));
+    telephony_call(&vec![0.0; speech.len()], &speech)
+}
+
+/// Streams [`jfk_8k_mulaw_stereo`] as a call (default options) and collects its events.
+pub async fn stream_jfk_call(client: &Client) -> Vec<StreamCallResponse> {
+    let audio = jfk_8k_mulaw_stereo();
+    let events = callassist_client::call::stream_wav(client, &audio, &CallOptions::default())
+        .await
+        .unwrap();
+    collect(events).await.unwrap()
 }
 
 /// A loud tone burst (the fake recognizer "hears" it) between silences, 16 kHz PCM16 mono.
@@ -179,6 +219,21 @@ pub fn finals(events: &[StreamCallResponse], role: pb::Role) -> Vec<pb::Transcri
             _ => None,
         })
         .collect()
+}
+
+/// The texts of `transcripts`, joined with spaces.
+pub fn joined_text(transcripts: &[pb::TranscriptEvent]) -> String {
+    let text: Vec<&str> = transcripts.iter().map(|t| t.text.as_str()).collect();
+    text.join(" ")
+}
+
+/// Whether any transcript or speech event (partial or final) came from `role`.
+pub fn any_speech_from(events: &[StreamCallResponse], role: pb::Role) -> bool {
+    events.iter().any(|e| match &e.event {
+        Some(Event::Transcript(t)) => t.role == role as i32,
+        Some(Event::Speech(s)) => s.role == role as i32,
+        _ => false,
+    })
 }
 
 /// Runs a whole call from explicit requests and returns its events or status.

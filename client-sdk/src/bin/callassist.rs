@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use callassist_client::call::{self, CallOptions};
+use callassist_client::follow::{Backoff, Followed};
 use callassist_client::pb::Role;
-use callassist_client::{Client, TlsOptions, json, wav::WavAudio};
+use callassist_client::{Client, ClientError, TlsOptions, json, wav::WavAudio};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -408,6 +409,10 @@ async fn run_call(server: &str, args: CallArgs) -> anyhow::Result<ExitCode> {
     Err(callassist_client::ClientError::Truncated.into())
 }
 
+/// What `subscribe` reads, with or without reconnects.
+type FollowedStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<Followed, ClientError>> + Send>>;
+
 async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<ExitCode> {
     use futures::StreamExt;
 
@@ -430,38 +435,19 @@ async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<Exit
             println!("{}", json::envelope_text(env));
         }
     };
+    // Both modes yield `Followed`: with reconnects, `Client::follow`; with --no-reconnect, the
+    // plain subscription's envelopes as `Followed::Event` (its first error ends the loop).
+    // Without reconnects, failing to subscribe at all is reported as is, with no resume hint.
+    let (mut events, ended): (FollowedStream, &str) = if args.no_reconnect {
+        let events = client.subscribe_with(request).await?;
+        let events = events.map(|item| item.map(|env| Followed::Event(Box::new(env))));
+        (Box::pin(events), "the server ended the subscription")
+    } else {
+        let events = client.follow(request, Backoff::default());
+        (Box::pin(events), "the subscription ended")
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    if !args.no_reconnect {
-        use callassist_client::follow::{Backoff, Followed};
-        let events = client.follow(request, Backoff::default());
-        tokio::pin!(events);
-        loop {
-            let item = tokio::select! {
-                _ = &mut ctrl_c => {
-                    eprintln!("stopped; {}", resume(&last));
-                    return Ok(ExitCode::SUCCESS);
-                }
-                item = events.next() => item,
-            };
-            match item {
-                Some(Ok(Followed::Event(env))) => {
-                    print(&env);
-                    last = Some(env.cursor.clone());
-                }
-                Some(Ok(Followed::Disconnected { reason, retry_in })) => {
-                    eprintln!("disconnected ({reason}); retrying in {retry_in:?}");
-                }
-                Some(Ok(Followed::Resumed { from_cursor })) => {
-                    let from = from_cursor.unwrap_or_else(|| "the beginning".into());
-                    eprintln!("resumed after cursor {from}");
-                }
-                Some(Err(e)) => bail!("{e}; {}", resume(&last)),
-                None => bail!("the subscription ended; {}", resume(&last)),
-            }
-        }
-    }
-    let mut events = client.subscribe_with(request).await?;
     loop {
         let item = tokio::select! {
             _ = &mut ctrl_c => {
@@ -471,12 +457,19 @@ async fn run_subscribe(server: &str, args: SubscribeArgs) -> anyhow::Result<Exit
             item = events.next() => item,
         };
         match item {
-            Some(Ok(env)) => {
+            Some(Ok(Followed::Event(env))) => {
                 print(&env);
                 last = Some(env.cursor);
             }
+            Some(Ok(Followed::Disconnected { reason, retry_in })) => {
+                eprintln!("disconnected ({reason}); retrying in {retry_in:?}");
+            }
+            Some(Ok(Followed::Resumed { from_cursor })) => {
+                let from = from_cursor.unwrap_or_else(|| "the beginning".into());
+                eprintln!("resumed after cursor {from}");
+            }
             Some(Err(e)) => bail!("{e}; {}", resume(&last)),
-            None => bail!("the server ended the subscription; {}", resume(&last)),
+            None => bail!("{ended}; {}", resume(&last)),
         }
     }
 }
