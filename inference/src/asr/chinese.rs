@@ -2,13 +2,16 @@
 //! Traditional characters (its training data mixes both), and callers want Simplified. The
 //! conversion is OpenCC's Traditional-to-Simplified (phrases, then characters), built once.
 //! Half-width punctuation next to Chinese characters becomes full-width (`对,这` -> `对，这`).
+//! Words follow the converted text: the conversion maps characters one to one in all but rare
+//! phrases, so each word takes as many characters of the converted text as it had; where the
+//! counts differ, each word is converted on its own.
 
 use std::sync::OnceLock;
 
 use ferrous_opencc::OpenCC;
 use ferrous_opencc::config::BuiltinConfig;
 
-use super::AsrOutput;
+use super::{AsrOutput, AsrWord};
 
 fn converter() -> Option<&'static OpenCC> {
     static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
@@ -64,7 +67,8 @@ pub fn full_width_punctuation(text: &str) -> String {
     out
 }
 
-/// Rewrites a Chinese transcript (language `zh`) in Simplified characters, segments too.
+/// Rewrites a Chinese transcript (language `zh`) in Simplified characters, segments and
+/// words too.
 pub fn simplify_output(out: &mut AsrOutput) {
     if !out.language.starts_with("zh") {
         return;
@@ -73,6 +77,24 @@ pub fn simplify_output(out: &mut AsrOutput) {
     out.text = fix(&out.text);
     for s in &mut out.segments {
         s.text = fix(&s.text);
+    }
+    follow_text(&mut out.words, &out.text, fix);
+}
+
+/// Rewrites `words` as the pieces of `text` (their conversion): each takes as many
+/// non-space characters as it had, when the totals match; otherwise each is `fix`ed alone.
+fn follow_text(words: &mut [AsrWord], text: &str, fix: impl Fn(&str) -> String) {
+    let solid = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
+    let mut chars = text.chars().filter(|c| !c.is_whitespace());
+    if words.iter().map(|w| solid(&w.text)).sum::<usize>() != solid(text) {
+        for w in words {
+            w.text = fix(&w.text);
+        }
+        return;
+    }
+    for w in words {
+        let n = solid(&w.text);
+        w.text = chars.by_ref().take(n).collect();
     }
 }
 
@@ -102,6 +124,29 @@ mod tests {
         };
         simplify_output(&mut en);
         assert_eq!(en.text, "這");
+    }
+
+    #[test]
+    fn words_follow_the_converted_text() {
+        let word = |t: &str| AsrWord {
+            text: t.into(),
+            ..Default::default()
+        };
+        let mut out = AsrOutput {
+            text: "對, 這個 OK.".into(),
+            language: "zh".into(),
+            words: vec![word("對,"), word("這"), word("個"), word("OK.")],
+            ..Default::default()
+        };
+        simplify_output(&mut out);
+        assert_eq!(out.text, "对，这个 OK.");
+        let texts: Vec<&str> = out.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["对，", "这", "个", "OK."]);
+        // Counts that differ: word by word.
+        let mut words = vec![word("這,"), word("個")];
+        follow_text(&mut words, "这", to_simplified);
+        assert_eq!(words[0].text, "这,");
+        assert_eq!(words[1].text, "个");
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! dedicated worker threads that serves it to async code.
 
 pub mod chinese;
+mod dtw;
 mod guards;
 mod pool;
+mod segments;
 pub mod whisper;
 pub mod whispercpp;
+mod words;
 
 pub use pool::{AsrPool, PoolStats};
 
@@ -37,12 +40,40 @@ pub struct AsrSegment {
     pub text: String,
 }
 
+/// One word of a transcript with its time, relative to the start of the request's audio.
+///
+/// Latin-script words are the text between spaces, with their punctuation attached
+/// (`"Americans,"`); in Chinese (and other CJK) text every character is a word, with the
+/// punctuation after it attached (`"好，"`), and the characters of one multi-character token
+/// share its time. Concatenated, the words' texts are [`AsrOutput::text`] (joined with spaces
+/// between Latin words, without at CJK boundaries), after the repetition cuts and the
+/// Simplified-Chinese conversion.
+///
+/// How good the times are depends on the backend. whisper.cpp aligns tokens to the audio by
+/// dynamic time warping over the decoder's alignment heads (its timestamp-probability
+/// heuristic for models without a head preset); on jfk.wav (tiny.en) every word's span lies
+/// on sound. The candle backend has no alignment (candle's decoder does not expose its
+/// cross-attention): the words of a segment are spread over the segment's voiced frames in
+/// proportion to their length, so its times are approximate (a mean 0.23 s from
+/// whisper.cpp's starts on jfk.wav) and a word may span a pause inside a segment. Both trim
+/// silence off word edges.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AsrWord {
+    pub text: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Mean probability of the word's tokens when they were decoded.
+    pub probability: f32,
+}
+
 /// What a recognizer heard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsrOutput {
     /// Whole text (segments joined), trimmed; empty when nothing was said.
     pub text: String,
     pub segments: Vec<AsrSegment>,
+    /// The words of `text` with their times, in order (see [`AsrWord`]).
+    pub words: Vec<AsrWord>,
     /// Language code used or detected ("en").
     pub language: String,
     /// Probability that the audio holds no speech.

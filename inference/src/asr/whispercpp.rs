@@ -9,6 +9,10 @@
 //! backend's rules, including the Simplified-Chinese prompt for Mandarin when the language is
 //! known up front), blank and non-speech tokens suppressed. Each window is decoded as one
 //! whisper.cpp segment (one encoder pass) whose timestamp tokens are split here.
+//! Word times: whisper.cpp's token timestamps, aligned by dynamic time warping over the
+//! model's alignment heads where it has a preset for the model size (`asr/dtw.rs`, one more
+//! decoder pass per window), else its timestamp-probability heuristic; tokens are merged into
+//! [`super::AsrWord`]s and trimmed to the voiced frames.
 //! whisper.cpp's own log lines go to `tracing` (target `whisper_rs`). whisper.cpp does not say
 //! which fallback temperature it kept, so [`AsrOutput::temperature`] stays 0.
 
@@ -16,12 +20,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    DtwMode, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
+    WhisperState,
 };
 
 use super::guards::{self, LOGPROB_THRESHOLD, NO_SPEECH_THRESHOLD, SILENCE_DBFS};
 use super::whisper::{EncoderWindow, ZH_DEFAULT_PROMPT, compression_ratio};
-use super::{AsrOutput, AsrRequest, AsrSegment, Recognizer};
+use super::words::{self, TimedToken, Voice};
+use super::{AsrOutput, AsrRequest, Recognizer, dtw, segments};
 use crate::InferenceError;
 
 const SAMPLE_RATE: usize = 16_000;
@@ -40,6 +46,10 @@ pub struct WhisperCppOptions {
     pub window: EncoderWindow,
     /// Candidates sampled at each fallback temperature (whisper.cpp's `greedy.best_of`).
     pub best_of: i32,
+    /// Word times by dynamic time warping over the model's alignment heads (one extra decoder
+    /// pass per window) where whisper.cpp has a head preset for the model; otherwise, or when
+    /// false, by whisper.cpp's timestamp-probability heuristic.
+    pub align_words: bool,
 }
 
 impl Default for WhisperCppOptions {
@@ -48,6 +58,7 @@ impl Default for WhisperCppOptions {
             threads: 1,
             window: EncoderWindow::DEFAULT,
             best_of: 1,
+            align_words: true,
         }
     }
 }
@@ -62,6 +73,8 @@ pub struct WhisperCppRecognizer {
     timestamp_begin: u32,
     n_audio_ctx: usize,
     n_text_ctx: usize,
+    /// Token times come from dynamic time warping (`t_dtw`), not the heuristic (`t0`).
+    dtw: bool,
     /// Decoding parameters per (language (`None`: detect), partial). Built once: whisper-rs
     /// keeps the language string alive for good, so building them per request would leak.
     params: HashMap<(Option<&'static str>, bool), FullParams<'static, 'static>>,
@@ -84,6 +97,16 @@ impl WhisperCppRecognizer {
         }
         let mut cparams = WhisperContextParameters::default();
         cparams.use_gpu(false);
+        let preset = dtw::read_shape(path)
+            .and_then(dtw::preset)
+            .filter(|_| opts.align_words);
+        let dtw = preset.is_some();
+        if let Some(model_preset) = preset {
+            cparams.dtw_parameters(DtwParameters {
+                mode: DtwMode::ModelPreset { model_preset },
+                ..Default::default()
+            });
+        }
         let ctx = WhisperContext::new_with_params(path, cparams)
             .map_err(|e| load_err(path, format!("{e} (not a whisper.cpp model?)")))?;
         let state = ctx.create_state().map_err(|e| load_err(path, e))?;
@@ -99,6 +122,7 @@ impl WhisperCppRecognizer {
             timestamp_begin: id(ctx.token_beg())?,
             n_audio_ctx: ctx.model_n_audio_ctx().max(1) as usize,
             n_text_ctx: ctx.model_n_text_ctx().max(1) as usize,
+            dtw,
             label: format!("whispercpp-{model}"),
             ctx,
             state,
@@ -125,6 +149,9 @@ impl WhisperCppRecognizer {
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
         p.set_suppress_nst(true);
+        // Per-token times (centiseconds) for the words: the heuristic's `t0`/`t1`, and
+        // `t_dtw` when the context aligns.
+        p.set_token_timestamps(true);
         p.set_max_initial_ts(1.0);
         p.set_no_speech_thold(NO_SPEECH_THRESHOLD);
         p.set_logprob_thold(LOGPROB_THRESHOLD);
@@ -253,9 +280,9 @@ impl WhisperCppRecognizer {
         } else {
             "en".into()
         };
-        // Sampled text and timestamp tokens with their log-probabilities.
+        // Sampled text and timestamp tokens with their probabilities and times.
         let mut no_speech = None::<f32>;
-        let mut sampled: Vec<(u32, f32)> = Vec::new();
+        let mut sampled: Vec<Sampled> = Vec::new();
         for seg in self.state.as_iter() {
             let ns = seg.no_speech_probability();
             no_speech = Some(no_speech.map_or(ns, |p| p.max(ns)));
@@ -268,7 +295,14 @@ impl WhisperCppRecognizer {
                     continue;
                 };
                 if id < self.eot || id >= self.timestamp_begin {
-                    sampled.push((id, data.plog));
+                    sampled.push(Sampled {
+                        id,
+                        logprob: data.plog,
+                        probability: data.p,
+                        t0: data.t0,
+                        t1: data.t1,
+                        t_dtw: if self.dtw { data.t_dtw } else { -1 },
+                    });
                 }
             }
         }
@@ -278,7 +312,7 @@ impl WhisperCppRecognizer {
             out.no_speech_prob = 1.0;
             return Ok(());
         };
-        let ids: Vec<u32> = sampled.iter().map(|t| t.0).collect();
+        let ids: Vec<u32> = sampled.iter().map(|t| t.id).collect();
         let keep = [
             guards::repetition_cut(&ids, self.eot),
             guards::fuzzy_loop_cut(&ids, self.eot),
@@ -291,68 +325,91 @@ impl WhisperCppRecognizer {
         let avg = if sampled.is_empty() {
             0.0
         } else {
-            sampled.iter().map(|t| t.1).sum::<f32>() / sampled.len() as f32
+            sampled.iter().map(|t| t.logprob).sum::<f32>() / sampled.len() as f32
         };
         out.no_speech_prob = out.no_speech_prob.max(no_speech);
         out.tokens += sampled.len();
-        let text_tokens = sampled.iter().filter(|t| t.0 < self.eot).count();
+        let text_tokens = sampled.iter().filter(|t| t.id < self.eot).count();
         if text_tokens == 0 || guards::is_silent(no_speech, avg) {
             return Ok(());
         }
         out.avg_logprob = avg;
         let text_ids: Vec<u32> = sampled
             .iter()
-            .map(|t| t.0)
+            .map(|t| t.id)
             .filter(|&t| t < self.eot)
             .collect();
         out.compression_ratio = out
             .compression_ratio
             .max(compression_ratio(&self.text(&text_ids)?));
-        self.split_segments(sampled, offset_ms, audio_ms, out)
+        let voice = Voice::new(samples, offset_ms);
+        self.split_segments(sampled, offset_ms, audio_ms, &voice, out)
     }
 
-    /// Splits a window's tokens into segments at timestamp tokens (20 ms each).
+    /// Splits a window's tokens into segments at timestamp tokens, and their words.
     fn split_segments(
         &self,
-        sampled: &[(u32, f32)],
+        sampled: &[Sampled],
         offset_ms: u64,
         audio_ms: u64,
+        voice: &Voice,
         out: &mut AsrOutput,
     ) -> Result<(), InferenceError> {
-        let ts_begin = self.timestamp_begin;
-        let ts_ms = |t: u32| offset_ms + u64::from(t - ts_begin) * 20;
-        let mut start = offset_ms;
-        let mut buf: Vec<u32> = Vec::new();
-        for &(t, _) in sampled {
-            if t >= ts_begin {
-                if !buf.is_empty() {
-                    let text = self.text(&buf)?;
-                    if !text.is_empty() {
-                        out.segments.push(AsrSegment {
-                            start_ms: start,
-                            end_ms: ts_ms(t),
-                            text,
-                        });
-                    }
-                    buf.clear();
-                }
-                start = ts_ms(t);
-            } else {
-                buf.push(t);
-            }
-        }
-        if !buf.is_empty() {
-            let text = self.text(&buf)?;
-            if !text.is_empty() {
-                out.segments.push(AsrSegment {
-                    start_ms: start,
-                    end_ms: offset_ms + audio_ms,
-                    text,
+        let ids: Vec<u32> = sampled.iter().map(|t| t.id).collect();
+        let end_ms = offset_ms + audio_ms;
+        let splits = segments::split(
+            &ids,
+            self.eot,
+            self.timestamp_begin,
+            offset_ms,
+            end_ms,
+            |ids| self.text(ids),
+        )?;
+        let ms = |cs: i64| offset_ms + u64::try_from(cs).unwrap_or(0) * 10;
+        let mut window_words = Vec::new();
+        // The aligned end of the window's previous text token: where the next one starts.
+        let mut aligned_end: Option<i64> = None;
+        for s in splits {
+            let mut tokens = Vec::with_capacity(s.tokens.len());
+            for &i in &s.tokens {
+                let t = &sampled[i];
+                // whisper.cpp's `t_dtw` of a token is where the alignment moves on to the
+                // next one (it skips the path's first step): the token's end. Its start is
+                // the previous token's end, or for the first the heuristic's start.
+                let (start, end) = match (t.t_dtw >= 0, aligned_end) {
+                    (true, Some(prev)) => (prev, t.t_dtw),
+                    (true, None) => (t.t0.clamp(0, t.t_dtw), t.t_dtw),
+                    (false, _) => (t.t0, t.t1),
+                };
+                aligned_end = (t.t_dtw >= 0).then_some(t.t_dtw);
+                tokens.push(TimedToken {
+                    bytes: self.ctx.token_to_bytes(t.id as i32)?.to_vec(),
+                    start_ms: ms(start),
+                    end_ms: ms(end).min(s.segment.end_ms.max(ms(start))),
+                    probability: t.probability,
                 });
             }
+            window_words.extend(words::merge(&tokens));
+            out.segments.push(s.segment);
         }
+        words::trim(&mut window_words, voice);
+        words::tidy(&mut window_words, offset_ms, end_ms);
+        out.words.extend(window_words);
         Ok(())
     }
+}
+
+/// A sampled token as whisper.cpp reports it.
+struct Sampled {
+    id: u32,
+    logprob: f32,
+    probability: f32,
+    /// Start and end by whisper.cpp's timestamp-probability heuristic, centiseconds from the
+    /// window's start.
+    t0: i64,
+    t1: i64,
+    /// Aligned time (see `split_segments`), centiseconds; -1 without alignment.
+    t_dtw: i64,
 }
 
 impl Recognizer for WhisperCppRecognizer {

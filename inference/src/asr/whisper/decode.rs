@@ -30,6 +30,8 @@ pub struct DecodeOptions {
 pub struct Decoded {
     /// Sampled tokens after the prompt (text and timestamps, without EOT).
     pub tokens: Vec<u32>,
+    /// Log-probability of each of `tokens`.
+    pub logprobs: Vec<f32>,
     pub sum_logprob: f32,
     pub no_speech_prob: f32,
     /// The guard cut a repetition loop.
@@ -118,9 +120,11 @@ pub fn decode(
             break;
         }
         out.sum_logprob += logp[next];
+        out.logprobs.push(logp[next]);
         tokens.push(next as u32);
         if let Some(cut) = repetition_cut(&tokens[prompt.len()..], ts_begin as u32) {
             tokens.truncate(prompt.len() + cut);
+            out.logprobs.truncate(cut);
             out.looped = true;
             break;
         }

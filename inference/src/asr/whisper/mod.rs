@@ -4,6 +4,11 @@
 //! A decode that looks wrong (compression ratio above 2.4, mean log-probability below -1, or a
 //! cut loop) is retried at rising temperatures; silence is rejected by the no-speech
 //! probability.
+//!
+//! Word times are approximate: candle's decoder does not expose its cross-attention weights,
+//! so there is no token alignment; the words of a segment are spread over the segment's
+//! timestamp tokens in proportion to their length in bytes, over the segment's voiced 20 ms
+//! frames only (`words::spread`).
 
 mod decode;
 mod tokens;
@@ -17,7 +22,8 @@ use candle_transformers::models::whisper::{self as m, Config, audio};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-use super::{AsrOutput, AsrRequest, AsrSegment, Recognizer};
+use super::words::{self, TimedToken, Voice};
+use super::{AsrOutput, AsrRequest, Recognizer, segments};
 use crate::InferenceError;
 use crate::asr::guards::{
     LOGPROB_THRESHOLD, SILENCE_DBFS, is_cjk, is_silent, join_segments, rms_dbfs,
@@ -328,41 +334,39 @@ impl WhisperRecognizer {
         out.avg_logprob = best.avg;
         out.temperature = out.temperature.max(best.temperature);
         out.compression_ratio = out.compression_ratio.max(best.ratio);
-        // Split into segments at timestamp pairs.
-        let ts_begin = self.sp.timestamp_begin;
-        let ts_ms = |t: u32| offset_ms + (t - ts_begin) as u64 * 20;
-        let mut start = offset_ms;
-        let mut buf: Vec<u32> = Vec::new();
-        for &t in &d.tokens {
-            if t >= ts_begin {
-                if buf.is_empty() {
-                    start = ts_ms(t);
-                } else {
-                    let text = self.decode_text(&buf)?.trim().to_string();
-                    if !text.is_empty() {
-                        out.segments.push(AsrSegment {
-                            start_ms: start,
-                            end_ms: ts_ms(t),
-                            text,
-                        });
-                    }
-                    buf.clear();
-                    start = ts_ms(t);
-                }
-            } else if t < self.sp.eot {
-                buf.push(t);
-            }
-        }
-        if !buf.is_empty() {
-            let text = self.decode_text(&buf)?.trim().to_string();
-            if !text.is_empty() {
-                out.segments.push(AsrSegment {
-                    start_ms: start,
-                    end_ms: offset_ms + audio_ms,
-                    text,
+        // Split into segments at timestamp pairs; words spread over their segment.
+        let end_ms = offset_ms + audio_ms;
+        let splits = segments::split(
+            &d.tokens,
+            self.sp.eot,
+            self.sp.timestamp_begin,
+            offset_ms,
+            end_ms,
+            |ids| self.decode_text(ids),
+        )?;
+        let voice = Voice::new(samples, offset_ms);
+        let mut window_words = Vec::new();
+        for s in splits {
+            let mut tokens = Vec::with_capacity(s.tokens.len());
+            for &i in &s.tokens {
+                let id = d.tokens[i];
+                let bytes = SpecialTokens::bytes(&self.tokenizer, id).ok_or_else(|| {
+                    InferenceError::Tokenizer(format!("token {id} missing from tokenizer"))
+                })?;
+                tokens.push(TimedToken {
+                    bytes,
+                    start_ms: 0,
+                    end_ms: 0,
+                    probability: d.logprobs.get(i).map_or(0.0, |l| l.exp()),
                 });
             }
+            words::spread(&mut tokens, s.segment.start_ms, s.segment.end_ms, &voice);
+            window_words.extend(words::merge(&tokens));
+            out.segments.push(s.segment);
         }
+        words::trim(&mut window_words, &voice);
+        words::tidy(&mut window_words, offset_ms, end_ms);
+        out.words.extend(window_words);
         Ok(())
     }
 }

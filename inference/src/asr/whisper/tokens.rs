@@ -54,11 +54,53 @@ impl SpecialTokens {
         })
     }
 
+    /// The bytes of token `id` (`None` for an unknown id). Whisper's vocabulary is GPT-2's
+    /// byte-level BPE: each byte is written as one printable character.
+    pub fn bytes(tok: &Tokenizer, id: u32) -> Option<Vec<u8>> {
+        let table = byte_table();
+        tok.id_to_token(id)?
+            .chars()
+            .map(|c| table.iter().position(|&t| t == c).map(|b| b as u8))
+            .collect()
+    }
+
     /// The token for language `code`, if the model has one.
     pub fn language(&self, code: &str) -> Option<u32> {
         self.languages
             .iter()
             .find(|(_, c)| c == code)
             .map(|(id, _)| *id)
+    }
+}
+
+/// The character GPT-2's byte-level BPE writes for each byte: printable Latin-1 bytes stand for
+/// themselves, the others for the characters from U+0100 up, in byte order.
+fn byte_table() -> [char; 256] {
+    let printable = |b: u32| matches!(b, 0x21..=0x7E | 0xA1..=0xAC | 0xAE..=0xFF);
+    let mut table = ['\0'; 256];
+    let mut next = 0x100;
+    for (b, slot) in table.iter_mut().enumerate() {
+        let b = b as u32;
+        *slot = if printable(b) {
+            char::from_u32(b).unwrap_or('\0')
+        } else {
+            next += 1;
+            char::from_u32(next - 1).unwrap_or('\0')
+        };
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_table;
+
+    #[test]
+    fn byte_level_characters() {
+        let t = byte_table();
+        assert_eq!(t[b' ' as usize], '\u{120}');
+        assert_eq!(t[b'a' as usize], 'a');
+        assert_eq!(t[0], '\u{100}');
+        assert_eq!(t[0xAD], '\u{143}');
     }
 }
