@@ -24,6 +24,15 @@ pub enum AsrBackend {
     Candle,
 }
 
+/// Which per-frame speech decision endpoints each channel (docs/VAD.md compares them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VadArg {
+    /// Energy over an adaptive floor and not spectrally flat (no model).
+    Energy,
+    /// The earshot crate's neural voice-activity detector.
+    Earshot,
+}
+
 /// Which sentence embedder indexes and searches knowledge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EmbedModel {
@@ -164,6 +173,9 @@ pub struct ServerConfig {
     /// event). 0: no such events.
     #[arg(long, env = "CALLASSIST_END_OF_TURN_MS", default_value_t = 1_200)]
     pub end_of_turn_ms: u32,
+    /// Voice-activity engine of each channel's endpointer (docs/VAD.md has the measurement).
+    #[arg(long, env = "CALLASSIST_VAD", value_enum, default_value_t = VadArg::Energy)]
+    pub vad: VadArg,
     /// Interval (ms) between partial hypotheses of an utterance in progress.
     #[arg(long, env = "CALLASSIST_PARTIAL_INTERVAL_MS", default_value_t = 1000)]
     pub partial_interval_ms: u64,

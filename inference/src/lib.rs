@@ -13,6 +13,7 @@ pub mod spectral;
 pub mod testing;
 pub mod text_metrics;
 pub mod vad;
+mod vad_earshot;
 mod worker;
 
 pub use error::InferenceError;

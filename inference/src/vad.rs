@@ -5,7 +5,19 @@
 //! inside an utterance settles what was said before it (a [`VadEvent::Pause`], so it can be
 //! transcribed as a final while the speaker goes on), a longer one ends the utterance, and a
 //! still longer one ends the speaker's turn. Digital silence, steady low hiss and loud white
-//! noise never open an utterance.
+//! noise never open an utterance. The per-frame speech decision is pluggable ([`VadEngine`]): this energy + flatness test, or
+//! the earshot crate's neural detector (`vad_earshot.rs`); the rest is shared. docs/VAD.md
+//! compares the two.
+
+/// What decides whether one frame is speech.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VadEngine {
+    /// Energy above an adaptive floor and an absolute level, and not spectrally flat.
+    #[default]
+    Energy,
+    /// The earshot crate's neural detector (score >= [`VadConfig::earshot_threshold`]).
+    Earshot,
+}
 
 /// Endpointing thresholds.
 #[derive(Clone, Debug)]
@@ -41,6 +53,10 @@ pub struct VadConfig {
     /// silence: the pauses of someone talking over room noise or a crowd, which stay above
     /// the noise floor measured before they spoke.
     pub pause_drop_db: f32,
+    /// The per-frame speech decision.
+    pub engine: VadEngine,
+    /// Earshot score (0..1) from which a frame is speech ([`VadEngine::Earshot`] only).
+    pub earshot_threshold: f32,
 }
 
 impl Default for VadConfig {
@@ -59,6 +75,8 @@ impl Default for VadConfig {
             max_utterance_ms: 20_000,
             max_flatness: 0.45,
             pause_drop_db: 20.0,
+            engine: VadEngine::Energy,
+            earshot_threshold: 0.5,
         }
     }
 }
@@ -107,6 +125,8 @@ pub struct Endpointer {
     flatness: crate::spectral::Flatness,
     /// Sample index where the last utterance's speech ended, until its turn ends.
     turn_open: Option<u64>,
+    /// The earshot detector, when that is the engine.
+    earshot: Option<crate::vad_earshot::EarshotFrames>,
 }
 
 #[derive(Debug)]
@@ -134,7 +154,6 @@ impl Endpointer {
     pub fn new(cfg: VadConfig) -> Self {
         let frame_len = (crate::SAMPLE_RATE as usize * cfg.frame_ms as usize / 1000).max(1);
         Self {
-            cfg,
             frame_len,
             frame_buf: Vec::new(),
             pos: 0,
@@ -144,6 +163,9 @@ impl Endpointer {
             utt: None,
             flatness: crate::spectral::Flatness::new(frame_len, crate::SAMPLE_RATE),
             turn_open: None,
+            earshot: (cfg.engine == VadEngine::Earshot)
+                .then(|| crate::vad_earshot::EarshotFrames::new(cfg.earshot_threshold)),
+            cfg,
         }
     }
 
@@ -183,11 +205,32 @@ impl Endpointer {
             rest = &rest[take..];
             if self.frame_buf.len() == self.frame_len {
                 let frame = std::mem::take(&mut self.frame_buf);
-                self.frame(&frame, events);
+                self.frame(&frame, None, events);
                 self.frame_buf = frame;
                 self.frame_buf.clear();
             }
         }
+    }
+
+    /// Feeds one whole frame (`frame_ms` long) whose speech decision another detector made,
+    /// through the same start hangover, pre-roll and end silence (for comparisons such as
+    /// `vad-compare`). Refused when `push` left a partial frame buffered.
+    pub fn push_decided(
+        &mut self,
+        frame: &[f32],
+        is_speech: bool,
+        events: &mut Vec<VadEvent>,
+    ) -> Result<(), crate::InferenceError> {
+        if frame.len() != self.frame_len || !self.frame_buf.is_empty() {
+            return Err(crate::InferenceError::InvalidAudio(format!(
+                "push_decided takes whole {}-sample frames at a frame boundary, got {} with {} buffered",
+                self.frame_len,
+                frame.len(),
+                self.frame_buf.len()
+            )));
+        }
+        self.frame(frame, Some(is_speech), events);
+        Ok(())
     }
 
     /// Ends the stream: closes any open utterance.
@@ -207,11 +250,15 @@ impl Endpointer {
         }
     }
 
-    fn frame(&mut self, frame: &[f32], events: &mut Vec<VadEvent>) {
+    fn frame(&mut self, frame: &[f32], decided: Option<bool>, events: &mut Vec<VadEvent>) {
         let energy = frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32;
         let db = 10.0 * (energy + 1e-12).log10();
         let loud = db > self.cfg.min_db && db > self.floor_db + self.cfg.db_over_floor;
-        let is_speech = loud && self.flatness.measure(frame) < self.cfg.max_flatness;
+        let is_speech = match (decided, self.earshot.as_mut()) {
+            (Some(d), _) => d,
+            (None, None) => loud && self.flatness.measure(frame) < self.cfg.max_flatness,
+            (None, Some(e)) => e.is_speech(frame),
+        };
         let frame_start = self.pos;
         self.pos += frame.len() as u64;
 

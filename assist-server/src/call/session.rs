@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use callassist_inference::audio::Deinterleaver;
-use callassist_inference::vad::VadConfig;
+use callassist_inference::vad::{VadConfig, VadEngine};
 use callassist_proto::v1::{self as pb, stream_call_request::Request, stream_call_response::Event};
 use tokio::task::JoinSet;
 use tonic::{Status, Streaming};
@@ -20,6 +20,7 @@ use super::spec::{self, CallSpec};
 use crate::assist::engine::CallEngine;
 use crate::assist::tenant::TenantRules;
 use crate::auth::Principal;
+use crate::config::VadArg;
 use crate::error::CallError;
 use crate::state::{AppState, CallSlot};
 
@@ -265,6 +266,10 @@ impl Session {
                         end_silence_ms: state.cfg.end_silence_ms,
                         pause_ms: state.cfg.pause_ms,
                         end_of_turn_ms: state.cfg.end_of_turn_ms,
+                        engine: match state.cfg.vad {
+                            VadArg::Energy => VadEngine::Energy,
+                            VadArg::Earshot => VadEngine::Earshot,
+                        },
                         ..VadConfig::default()
                     },
                     phrase_hints: phrase_hints.clone(),
