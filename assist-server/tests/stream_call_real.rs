@@ -46,5 +46,25 @@ async fn telephony_stereo_call_transcribes_the_customer_and_nothing_on_silence()
     for t in &customer {
         assert!(t.start_ms < t.end_ms && t.end_ms <= end.audio_ms, "{t:?}");
     }
+    // Word timings: call time, in order, inside their utterance, and spelling its text.
+    let words: Vec<_> = customer.iter().flat_map(|t| t.words.iter()).collect();
+    let spelled: Vec<&str> = words.iter().map(|w| w.word.trim()).collect();
+    assert_eq!(
+        word_error_rate(&text, &spelled.join(" ")),
+        0.0,
+        "{spelled:?}"
+    );
+    for t in &customer {
+        for w in &t.words {
+            assert!(
+                t.start_ms <= w.start_ms && w.start_ms <= w.end_ms && w.end_ms <= t.end_ms,
+                "{w:?} in {t:?}"
+            );
+        }
+    }
+    assert!(words.windows(2).all(|p| p[0].start_ms <= p[1].start_ms));
+    // "country" (the last word) is spoken 10.2-10.6 s into jfk.wav.
+    let last = words.last().unwrap();
+    assert!((9_500..=10_900).contains(&last.start_ms), "{last:?}");
     server.stop().await.unwrap();
 }

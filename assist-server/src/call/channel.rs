@@ -368,8 +368,16 @@ async fn recognize_loop(
         if !is_final {
             let (stability, committed) = agree.on_partial(&out.segments, audio_ms);
             if let Some(c) = committed {
+                // The committed segments' words (those starting before the last one ends).
+                let until = c.segments.last().map_or(0, |x| x.end_ms);
                 let piece = AsrOutput {
                     text: c.text,
+                    words: out
+                        .words
+                        .iter()
+                        .filter(|w| w.start_ms < until)
+                        .cloned()
+                        .collect(),
                     segments: c.segments,
                     ..out.clone()
                 };
@@ -499,7 +507,16 @@ fn transcript(
         stability,
         start_ms,
         end_ms,
-        words: Vec::new(),
+        words: out
+            .words
+            .iter()
+            .map(|w| pb::WordInfo {
+                word: w.text.clone(),
+                start_ms: (utt.start_ms + w.start_ms).min(utt.end_ms),
+                end_ms: (utt.start_ms + w.end_ms).min(utt.end_ms),
+                confidence: w.probability,
+            })
+            .collect(),
         language_code: out.language.clone(),
         confidence: out.avg_logprob.exp(),
     }
