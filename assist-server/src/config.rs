@@ -89,6 +89,12 @@ pub struct ServerConfig {
     /// leaves the other core to the LLM (docs/PERFORMANCE.md).
     #[arg(long, env = "CALLASSIST_ASR_THREADS", default_value_t = 1)]
     pub asr_threads: usize,
+    /// whisper.cpp: align word timings to the audio (DTW over the model's alignment heads,
+    /// one more decoder pass per window; docs/PERFORMANCE.md has the cost). Off: word times
+    /// from whisper.cpp's timestamp-token estimate. candle always spreads words over voiced
+    /// frames.
+    #[arg(long, env = "CALLASSIST_ASR_WORD_ALIGNMENT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub asr_word_alignment: bool,
     /// Give the recognizer the tenant's phrase hints and the channel's last words as Whisper's
     /// previous-text prompt. Off by default: on the synthesised test call it changed words
     /// ("Thanks" -> "Thank") and let the decoder repeat the prompt (docs/PERFORMANCE.md).

@@ -31,6 +31,7 @@ pub fn load_asr_pool(cfg: &ServerConfig, home: &ModelHome) -> anyhow::Result<Asr
             let path = callassist_models::whisper_ggml_file(home, asset)?;
             let opts = WhisperCppOptions {
                 threads: cfg.asr_threads.max(1),
+                align_words: cfg.asr_word_alignment,
                 ..Default::default()
             };
             for _ in 0..workers {

@@ -70,16 +70,18 @@ fn load(
                     .with_window(window),
             )
         }
-        "whispercpp" => {
+        // `whispercpp-noalign`: without the DTW word alignment pass.
+        "whispercpp" | "whispercpp-noalign" => {
             let path = callassist_models::whisper_ggml_file(home, asset)?;
             let opts = WhisperCppOptions {
                 threads,
                 window,
+                align_words: backend == "whispercpp",
                 ..Default::default()
             };
             Box::new(WhisperCppRecognizer::load(&path, opts).context("loading model")?)
         }
-        other => bail!("unknown backend {other}: use candle or whispercpp"),
+        other => bail!("unknown backend {other}: use candle, whispercpp or whispercpp-noalign"),
     })
 }
 
