@@ -2,23 +2,13 @@
 //! between stretches of digital silence opens an utterance, and its utterances carry the
 //! speech (docs/VAD.md has the full comparison with the energy engine).
 
-use callassist_inference::vad::{Endpointer, VadConfig, VadEngine, VadEvent};
-use callassist_models::ModelHome;
+mod common;
 
-fn read_pcm16_wav(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    // jfk.wav is canonical 16 kHz mono PCM16: find the data chunk.
-    let pos = bytes.windows(4).position(|w| w == b"data").unwrap();
-    bytes[pos + 8..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
-}
+use callassist_inference::vad::{Endpointer, VadConfig, VadEngine, VadEvent};
 
 #[test]
 fn earshot_opens_an_utterance_on_jfk() {
-    let home = ModelHome::from_env();
-    let speech = read_pcm16_wav(&callassist_models::jfk_wav(&home).unwrap());
+    let speech = common::jfk();
     let mut ep = Endpointer::new(VadConfig {
         engine: VadEngine::Earshot,
         ..VadConfig::default()

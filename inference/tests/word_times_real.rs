@@ -3,38 +3,21 @@
 //! range, agreement with the text, the audio's energy (no word inside a long silence), and
 //! against each other; Mandarin words (one per character) on base, in Simplified characters.
 
-use callassist_inference::asr::whisper::WhisperRecognizer;
-use callassist_inference::asr::whispercpp::{WhisperCppOptions, WhisperCppRecognizer};
+mod common;
+
+use callassist_inference::asr::whispercpp::WhisperCppOptions;
 use callassist_inference::asr::{AsrOutput, AsrPool, AsrRequest, Recognizer};
-use callassist_inference::audio::StreamResampler;
-use callassist_models::{Asset, ModelHome};
+use callassist_models::Asset;
+use common::{candle, home, jfk, read_pcm16_wav, to_16k, whispercpp};
 
-fn read_pcm16_wav(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    let pos = bytes.windows(4).position(|w| w == b"data").unwrap();
-    bytes[pos + 8..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
-        .collect()
-}
-
-fn jfk() -> Vec<f32> {
-    read_pcm16_wav(&callassist_models::jfk_wav(&ModelHome::from_env()).unwrap())
-}
-
-fn cpp(asset: Asset, align_words: bool) -> WhisperCppRecognizer {
-    let home = ModelHome::from_env();
-    let path = callassist_models::whisper_ggml_file(&home, asset).unwrap();
-    let opts = WhisperCppOptions {
-        align_words,
-        ..Default::default()
-    };
-    WhisperCppRecognizer::load(&path, opts).unwrap()
-}
-
-fn candle(asset: Asset) -> WhisperRecognizer {
-    let home = ModelHome::from_env();
-    WhisperRecognizer::load(&callassist_models::whisper_files(&home, asset).unwrap()).unwrap()
+fn cpp(asset: Asset, align_words: bool) -> impl Recognizer {
+    whispercpp(
+        asset,
+        WhisperCppOptions {
+            align_words,
+            ..Default::default()
+        },
+    )
 }
 
 fn transcribe(rec: &mut dyn Recognizer, samples: Vec<f32>) -> AsrOutput {
@@ -167,19 +150,10 @@ fn jfk_word_times_on_both_backends() {
     assert!(mad < 400.0, "{mad}");
 }
 
-fn read_24k_as_16k(path: &std::path::Path) -> Vec<f32> {
-    let pcm = read_pcm16_wav(path);
-    let mut rs = StreamResampler::new(24_000).unwrap();
-    let mut out = Vec::new();
-    rs.push(&pcm, &mut out);
-    rs.flush(&mut out);
-    out
-}
-
 #[tokio::test]
 async fn mandarin_words_are_simplified_characters_in_step_with_the_text() {
-    let home = ModelHome::from_env();
-    let samples = read_24k_as_16k(&callassist_models::mandarin_clip(&home).unwrap());
+    let pcm = read_pcm16_wav(&callassist_models::mandarin_clip(&home()).unwrap());
+    let samples = to_16k(&pcm, 24_000);
     let audio_ms = samples.len() as u64 * 1000 / 16_000;
     let recs: Vec<Box<dyn Recognizer>> = vec![
         Box::new(candle(Asset::WhisperBase)),
