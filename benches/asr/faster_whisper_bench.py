@@ -119,6 +119,8 @@ def main():
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
+    # Word timings by cross-attention alignment, like our whisper.cpp backend's default.
+    ap.add_argument("--word-timestamps", action="store_true")
     args = ap.parse_args()
     from faster_whisper import WhisperModel
     from faster_whisper.audio import decode_audio
@@ -129,7 +131,10 @@ def main():
     lang = "en"
     total_audio = total_time = 0.0
     errors = words = 0
-    print(f"faster-whisper int8, {args.model}, cpu_threads={args.threads}, median of {args.runs}")
+    print(
+        f"faster-whisper int8, {args.model}, cpu_threads={args.threads}, median of {args.runs}, "
+        f"word_timestamps={args.word_timestamps}"
+    )
     print("| model | clip | audio s | decode s | RTF | WER |")
     print("|---|---|---|---|---|---|")
     for name, path, ref in clips():
@@ -146,6 +151,7 @@ def main():
                 condition_on_previous_text=False,
                 vad_filter=False,
                 without_timestamps=False,
+                word_timestamps=args.word_timestamps,
             )
             return " ".join(s.text.strip() for s in segs)
 
