@@ -31,6 +31,8 @@ pub enum VadArg {
     Energy,
     /// The earshot crate's neural voice-activity detector.
     Earshot,
+    /// earshot AND not spectrally flat (best overall in docs/VAD.md).
+    EarshotFlat,
 }
 
 /// Which sentence embedder indexes and searches knowledge.

@@ -193,28 +193,6 @@ enum Engine {
     EarshotFlat,
 }
 
-/// earshot (256-sample frames) re-blocked to 20 ms frames, AND not spectrally flat.
-struct Hybrid {
-    det: Box<earshot::Detector>,
-    pending: Vec<i16>,
-    last: f32,
-    flat: callassist_inference::spectral::Flatness,
-}
-
-impl Hybrid {
-    fn is_speech(&mut self, frame: &[f32], pcm: &[i16]) -> bool {
-        self.pending.extend_from_slice(pcm);
-        let mut best = f32::MIN;
-        while self.pending.len() >= 256 {
-            self.last = self.det.predict_i16(&self.pending[..256]);
-            best = best.max(self.last);
-            self.pending.drain(..256);
-        }
-        let score = if best == f32::MIN { self.last } else { best };
-        score >= 0.5 && self.flat.measure(frame) < VadConfig::default().max_flatness
-    }
-}
-
 impl Engine {
     fn name(self) -> String {
         match self {
@@ -247,6 +225,7 @@ fn run(engine: Engine, x: &[f32]) -> anyhow::Result<(Vec<Utt>, f64)> {
     let cfg = VadConfig {
         engine: match engine {
             Engine::Earshot => VadEngine::Earshot,
+            Engine::EarshotFlat => VadEngine::EarshotFlat,
             _ => VadEngine::Energy,
         },
         ..VadConfig::default()
@@ -264,34 +243,24 @@ fn run(engine: Engine, x: &[f32]) -> anyhow::Result<(Vec<Utt>, f64)> {
         )),
         _ => None,
     };
-    let mut hybrid = matches!(engine, Engine::EarshotFlat).then(|| Hybrid {
-        det: earshot::Detector::default_boxed(),
-        pending: Vec::new(),
-        last: 0.0,
-        flat: callassist_inference::spectral::Flatness::new(FRAME, SR as u32),
-    });
     let mut events = Vec::new();
     let mut timed = Vec::new();
     let mut pcm = [0i16; FRAME];
     let t0 = thread_cpu_s();
     for (i, frame) in x.chunks_exact(FRAME).enumerate() {
-        if webrtc.is_some() || hybrid.is_some() {
+        if webrtc.is_some() {
             for (d, s) in pcm.iter_mut().zip(frame) {
                 *d = (s.clamp(-1.0, 1.0) * 32767.0) as i16;
             }
         }
-        match (webrtc.as_mut(), hybrid.as_mut()) {
-            (Some(v), _) => {
+        match webrtc.as_mut() {
+            Some(v) => {
                 let speech = v
                     .is_voice_segment(&pcm)
                     .map_err(|()| anyhow::anyhow!("webrtc-vad refused a frame"))?;
                 ep.push_decided(frame, speech, &mut events)?;
             }
-            (None, Some(h)) => {
-                let speech = h.is_speech(frame, &pcm);
-                ep.push_decided(frame, speech, &mut events)?;
-            }
-            (None, None) => ep.push(frame, &mut events),
+            None => ep.push(frame, &mut events),
         }
         timed.extend(events.drain(..).map(|e| ((i + 1) * FRAME, e)));
     }

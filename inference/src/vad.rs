@@ -17,6 +17,9 @@ pub enum VadEngine {
     Energy,
     /// The earshot crate's neural detector (score >= [`VadConfig::earshot_threshold`]).
     Earshot,
+    /// earshot's decision AND not spectrally flat (the energy engine's flatness test): the
+    /// best overall in docs/VAD.md (no clip missed, fewest false starts of the earshot kind).
+    EarshotFlat,
 }
 
 /// Endpointing thresholds.
@@ -55,7 +58,7 @@ pub struct VadConfig {
     pub pause_drop_db: f32,
     /// The per-frame speech decision.
     pub engine: VadEngine,
-    /// Earshot score (0..1) from which a frame is speech ([`VadEngine::Earshot`] only).
+    /// Earshot score (0..1) from which a frame is speech (the earshot engines only).
     pub earshot_threshold: f32,
 }
 
@@ -163,7 +166,7 @@ impl Endpointer {
             utt: None,
             flatness: crate::spectral::Flatness::new(frame_len, crate::SAMPLE_RATE),
             turn_open: None,
-            earshot: (cfg.engine == VadEngine::Earshot)
+            earshot: matches!(cfg.engine, VadEngine::Earshot | VadEngine::EarshotFlat)
                 .then(|| crate::vad_earshot::EarshotFrames::new(cfg.earshot_threshold)),
             cfg,
         }
@@ -257,7 +260,11 @@ impl Endpointer {
         let is_speech = match (decided, self.earshot.as_mut()) {
             (Some(d), _) => d,
             (None, None) => loud && self.flatness.measure(frame) < self.cfg.max_flatness,
-            (None, Some(e)) => e.is_speech(frame),
+            (None, Some(e)) => {
+                e.is_speech(frame)
+                    && (self.cfg.engine != VadEngine::EarshotFlat
+                        || self.flatness.measure(frame) < self.cfg.max_flatness)
+            }
         };
         let frame_start = self.pos;
         self.pos += frame.len() as u64;

@@ -65,9 +65,12 @@ mod tests {
     use super::*;
     use crate::vad::{Endpointer, VadConfig, VadEngine, VadEvent};
 
-    fn earshot_endpointer() -> Endpointer {
+    /// The two engines built on earshot.
+    const ENGINES: [VadEngine; 2] = [VadEngine::Earshot, VadEngine::EarshotFlat];
+
+    fn earshot_endpointer(engine: VadEngine) -> Endpointer {
         Endpointer::new(VadConfig {
-            engine: VadEngine::Earshot,
+            engine,
             ..VadConfig::default()
         })
     }
@@ -86,21 +89,25 @@ mod tests {
 
     #[test]
     fn earshot_opens_nothing_on_digital_silence() {
-        let mut ep = earshot_endpointer();
-        let mut ev: Vec<VadEvent> = Vec::new();
-        ep.push(&vec![0.0; 16_000 * 20], &mut ev);
-        ep.flush(&mut ev);
-        assert!(ev.is_empty(), "{ev:?}");
+        for engine in ENGINES {
+            let mut ep = earshot_endpointer(engine);
+            let mut ev: Vec<VadEvent> = Vec::new();
+            ep.push(&vec![0.0; 16_000 * 20], &mut ev);
+            ep.flush(&mut ev);
+            assert!(ev.is_empty(), "{engine:?}: {ev:?}");
+        }
     }
 
     #[test]
     fn earshot_opens_nothing_on_loud_white_noise() {
-        let mut ep = earshot_endpointer();
-        let mut ev: Vec<VadEvent> = Vec::new();
-        ep.push(&vec![0.0; 16_000 * 5], &mut ev);
-        ep.push(&white_noise(20, 0.3), &mut ev);
-        ep.flush(&mut ev);
-        assert!(ev.is_empty(), "{ev:?}");
+        for engine in ENGINES {
+            let mut ep = earshot_endpointer(engine);
+            let mut ev: Vec<VadEvent> = Vec::new();
+            ep.push(&vec![0.0; 16_000 * 5], &mut ev);
+            ep.push(&white_noise(20, 0.3), &mut ev);
+            ep.flush(&mut ev);
+            assert!(ev.is_empty(), "{engine:?}: {ev:?}");
+        }
     }
 
     #[test]

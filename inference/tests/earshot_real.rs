@@ -9,17 +9,23 @@ use callassist_inference::vad::{Endpointer, VadConfig, VadEngine, VadEvent};
 #[test]
 fn earshot_opens_an_utterance_on_jfk() {
     let speech = common::jfk();
+    for engine in [VadEngine::Earshot, VadEngine::EarshotFlat] {
+        check(engine, &speech);
+    }
+}
+
+fn check(engine: VadEngine, speech: &[f32]) {
     let mut ep = Endpointer::new(VadConfig {
-        engine: VadEngine::Earshot,
+        engine,
         ..VadConfig::default()
     });
     let mut ev = Vec::new();
     ep.push(&vec![0.0; 32_000], &mut ev);
-    ep.push(&speech, &mut ev);
+    ep.push(speech, &mut ev);
     ep.push(&vec![0.0; 32_000], &mut ev);
     ep.flush(&mut ev);
     println!(
-        "{:?}",
+        "{engine:?}: {:?}",
         ev.iter()
             .map(|e| match e {
                 VadEvent::SpeechStart { start_ms } => format!("start {start_ms}"),
@@ -40,13 +46,13 @@ fn earshot_opens_an_utterance_on_jfk() {
             _ => None,
         })
         .collect();
-    assert!(!spans.is_empty(), "{ev:?}");
+    assert!(!spans.is_empty(), "{engine:?}");
     // Everything lies inside the clip (2.0 s to 13.0 s, give or take pre/post roll), and the
     // utterances cover most of its 11 s.
     assert!(
         spans.iter().all(|&(s, e)| s >= 1_700 && e <= 13_300),
-        "{spans:?}"
+        "{engine:?}: {spans:?}"
     );
     let covered: u64 = spans.iter().map(|(s, e)| e - s).sum();
-    assert!(covered >= 7_000, "{spans:?}");
+    assert!(covered >= 7_000, "{engine:?}: {spans:?}");
 }

@@ -269,6 +269,7 @@ impl Session {
                         engine: match state.cfg.vad {
                             VadArg::Energy => VadEngine::Energy,
                             VadArg::Earshot => VadEngine::Earshot,
+                            VadArg::EarshotFlat => VadEngine::EarshotFlat,
                         },
                         ..VadConfig::default()
                     },
