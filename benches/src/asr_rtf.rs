@@ -13,7 +13,6 @@
 //! candle's core count; `--threads` (default 1) is whisper.cpp's.
 
 mod flags;
-mod telephony;
 
 use std::time::Instant;
 
@@ -116,7 +115,7 @@ fn main() -> anyhow::Result<()> {
     let phone = std::env::args().any(|a| a == "--telephony");
     if phone {
         for clip in &mut clips {
-            clip.samples = telephony::telephony(&clip.samples)?;
+            clip.samples = callassist_inference::audio::phone_line(&clip.samples)?;
         }
     }
     let env = |k: &str| std::env::var(k).unwrap_or_else(|_| "unset".into());

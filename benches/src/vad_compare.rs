@@ -21,7 +21,6 @@
 //! (`--show` prints where each false start fell on stderr).
 
 mod flags;
-mod telephony;
 
 use anyhow::{Context, bail};
 use callassist_client::pb::AudioEncoding;
@@ -404,7 +403,7 @@ fn main() -> anyhow::Result<()> {
             let x = if line == "16k" {
                 wide.clone()
             } else {
-                telephony::telephony(&wide)?
+                callassist_inference::audio::phone_line(&wide)?
             };
             let x = &x[..x.len() / FRAME * FRAME];
             for (k, engine) in engines.iter().enumerate() {

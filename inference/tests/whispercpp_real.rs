@@ -135,38 +135,6 @@ fn silence_and_faint_hum_give_no_text() {
     }
 }
 
-/// `x` (16 kHz) through a phone line: low-passed at 3.6 kHz, decimated to 8 kHz, mu-law
-/// coded, and resampled to 16 kHz as the server does.
-fn telephony(x: &[f32]) -> Vec<f32> {
-    use callassist_inference::audio::{linear_to_mulaw, mulaw_to_linear};
-    use std::f32::consts::PI;
-    const TAPS: usize = 63;
-    let fc = 3_600.0 / 16_000.0;
-    let h: Vec<f32> = (0..TAPS)
-        .map(|i| {
-            let n = i as f32 - (TAPS / 2) as f32;
-            let sinc = if n == 0.0 {
-                2.0 * fc
-            } else {
-                (2.0 * PI * fc * n).sin() / (PI * n)
-            };
-            sinc * (0.5 - 0.5 * (2.0 * PI * i as f32 / (TAPS - 1) as f32).cos())
-        })
-        .collect();
-    let narrow: Vec<f32> = (0..x.len() / 2)
-        .map(|k| {
-            let v: f32 = h
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| Some(c * x.get((2 * k + i).checked_sub(TAPS / 2)?)?))
-                .sum();
-            let coded = linear_to_mulaw((v * 32767.0).clamp(-32768.0, 32767.0) as i16);
-            mulaw_to_linear(coded) as f32 / 32768.0
-        })
-        .collect();
-    common::to_16k(&narrow, 8_000)
-}
-
 /// Over mu-law, greedy tiny.en repeats this LibriVox sentence until the token cap, and
 /// whisper.cpp's sampling fallback turned that into a fuzzy, longer hallucination: the
 /// repetition cut must leave the sentence once.
@@ -177,7 +145,7 @@ fn a_greedy_loop_over_a_phone_line_is_cut_to_one_pass() {
         .into_iter()
         .find(|(p, _)| p.to_string_lossy().ends_with("0930.wav"))
         .unwrap();
-    let samples = telephony(&read_pcm16_wav(&path));
+    let samples = callassist_inference::audio::phone_line(&read_pcm16_wav(&path)).unwrap();
     let mut rec = tiny();
     let out = rec
         .transcribe(&AsrRequest {
