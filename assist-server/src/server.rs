@@ -1,7 +1,7 @@
 //! `serve(listener, state, shutdown)`: mounts every service with health and reflection, and on
 //! shutdown marks health NOT_SERVING, stops admitting calls, lets live calls drain (bounded by
-//! `drain_secs`), then stops. Message sizes are capped per service and idle connections are
-//! probed with HTTP/2 and TCP keepalive (`--keepalive-secs`).
+//! `drain_secs`), commits the event log's queue, then stops. Message sizes are capped per
+//! service and idle connections are probed with HTTP/2 and TCP keepalive (`--keepalive-secs`).
 
 use std::time::Duration;
 
@@ -108,6 +108,13 @@ pub async fn serve(
             let _ = stopped_rx.await;
             tokio::time::sleep(Duration::from_secs(1)).await;
         } => tracing::warn!(active = state.active_calls(), "drain window over; closing"),
+    }
+    // Calls append their events without waiting: commit what is queued before returning, so
+    // a clean shutdown keeps every event the calls produced.
+    if let Some(log) = &state.event_log
+        && let Err(e) = log.flush().await
+    {
+        tracing::error!(error = %e, "event log: events lost at shutdown");
     }
     tracing::info!("server stopped");
     Ok(())
