@@ -22,16 +22,21 @@ pub(crate) fn rms_dbfs(samples: &[f32]) -> f32 {
     10.0 * (energy + 1e-12).log10()
 }
 
-/// If the text tokens (ids below `first_special`) end in a loop (the same n-gram three times
-/// in a row, or one token six times), returns how many tokens of `sampled` to keep:
-/// everything up to the first repetition.
-pub(crate) fn repetition_cut(sampled: &[u32], first_special: u32) -> Option<usize> {
-    let text: Vec<(usize, u32)> = sampled
+/// The text tokens of `sampled` (ids below `first_special`) with their positions in it.
+fn text_tokens(sampled: &[u32], first_special: u32) -> Vec<(usize, u32)> {
+    sampled
         .iter()
         .copied()
         .enumerate()
         .filter(|&(_, t)| t < first_special)
-        .collect();
+        .collect()
+}
+
+/// If the text tokens (ids below `first_special`) end in a loop (the same n-gram three times
+/// in a row, or one token six times), returns how many tokens of `sampled` to keep:
+/// everything up to the first repetition.
+pub(crate) fn repetition_cut(sampled: &[u32], first_special: u32) -> Option<usize> {
+    let text = text_tokens(sampled, first_special);
     let n = text.len();
     for period in 1..=16usize {
         let times = if period == 1 { 6 } else { 3 };
@@ -58,12 +63,7 @@ const LOOP_GRAM: usize = 5;
 /// occurrence. Catches the loops sampling turns inexact ("He might even have been made
 /// amiable himself. It may have even been made amiable himself. He might even ...").
 pub(crate) fn fuzzy_loop_cut(sampled: &[u32], first_special: u32) -> Option<usize> {
-    let text: Vec<(usize, u32)> = sampled
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|&(_, t)| t < first_special)
-        .collect();
+    let text = text_tokens(sampled, first_special);
     let mut seen: std::collections::HashMap<Vec<u32>, Vec<usize>> = Default::default();
     for start in 0..text.len().saturating_sub(LOOP_GRAM - 1) {
         let gram: Vec<u32> = text[start..start + LOOP_GRAM].iter().map(|x| x.1).collect();
